@@ -1,0 +1,109 @@
+"""The command line: one Typer app, sub-apps per command group, and one error boundary."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+from sessionctl import __version__
+from sessionctl.cli import db, members, programs
+from sessionctl.cli.state import AppState, state
+from sessionctl.errors import SessionctlError
+
+app = typer.Typer(
+    name="sessionctl",
+    help="Schedule and run matching programs: coffee roulettes, mentoring pairs, lunch groups.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(programs.app, name="program")
+app.add_typer(members.app, name="member")
+app.add_typer(db.app, name="db")
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"sessionctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db_option: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            metavar="PATH|URL",
+            help="SQLite file or database URL (default: SESSIONCTL_DB, then the config file, "
+            "then sessionctl.db in the user data folder).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """Schedule and run matching programs: coffee roulettes, mentoring pairs, lunch groups.
+
+    \b
+    Example:
+      sessionctl program add coffee-paris --tz Europe/Paris
+      sessionctl member import coffee-paris members.csv
+    """
+    state(ctx).db_option = db_option
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code; every error becomes one ``error:`` line."""
+    shared = AppState()
+    try:
+        result = app(
+            args=list(argv) if argv is not None else None,
+            prog_name="sessionctl",
+            standalone_mode=False,
+            obj=shared,
+        )
+    except SessionctlError as err:
+        return _fail(err.message, err.exit_code)
+    except typer.TyperException as err:
+        return _fail_usage(err)
+    except typer.Exit as err:
+        return err.exit_code
+    except (typer.Abort, KeyboardInterrupt):
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        sys.stderr.close()
+        return 1
+    finally:
+        shared.close()
+    return result if isinstance(result, int) else 0
+
+
+def main() -> None:
+    sys.exit(run())
+
+
+def _fail(message: str, code: int, hint: str | None = None) -> int:
+    from sessionctl.render.text import clean
+
+    sys.stdout.flush()
+    sys.stderr.write(f"error: {clean(message)}\n")
+    if hint:
+        sys.stderr.write(hint + "\n")
+    return code
+
+
+def _fail_usage(err: typer.TyperException) -> int:
+    message = err.format_message()
+    context = getattr(err, "ctx", None)
+    hint = None
+    if context is not None:
+        hint = f"Try '{context.command_path} --help' for help."
+    code = getattr(err, "exit_code", 2)
+    return _fail(message[:1].lower() + message[1:], code if code else 2, hint)

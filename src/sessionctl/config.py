@@ -1,0 +1,118 @@
+"""Where things live: --db, SESSIONCTL_DB, config.toml and the XDG folders, resolved once."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from sessionctl.errors import InputError
+
+APP_NAME = "sessionctl"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything a command needs to know about its surroundings."""
+
+    db_url: str
+    db_path: Path | None  # the SQLite file, when the database is one
+    data_dir: Path
+    transport: str
+    grace_hours: int = 24
+
+    def describe_db(self) -> str:
+        """The database for people: a path, or a URL without its password."""
+        if self.db_path is not None:
+            return str(self.db_path)
+        return _hide_password(self.db_url)
+
+
+def resolve(db_option: str | None = None) -> Settings:
+    """Resolve settings: --db beats SESSIONCTL_DB beats config.toml beats the XDG default."""
+    data_dir = _data_dir()
+    file_settings = _read_config_file(_config_dir() / "config.toml")
+    db = db_option or os.environ.get("SESSIONCTL_DB") or file_settings.get("db")
+    db_url, db_path = _db_location(db, data_dir=data_dir)
+    transport = (
+        os.environ.get("SESSIONCTL_TRANSPORT")
+        or file_settings.get("transport")
+        or f"maildir:{data_dir / 'outbox'}"
+    )
+    return Settings(db_url=db_url, db_path=db_path, data_dir=data_dir, transport=transport)
+
+
+def _data_dir() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path(APP_NAME, appauthor=False)
+
+
+def _config_dir() -> Path:
+    from platformdirs import user_config_path
+
+    return user_config_path(APP_NAME, appauthor=False)
+
+
+def _read_config_file(path: Path) -> dict[str, str]:
+    try:
+        with path.open("rb") as f:
+            raw = tomllib.load(f)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as err:
+        raise InputError(f"cannot read config file {path}: {err}") from err
+    settings: dict[str, str] = {}
+    for key in ("db", "transport"):
+        value = raw.get(key)
+        if value is not None and not isinstance(value, str):
+            raise InputError(f"config file {path}: '{key}' must be a string")
+        if value:
+            settings[key] = value
+    return settings
+
+
+def _db_location(db: str | None, *, data_dir: Path) -> tuple[str, Path | None]:
+    if not db:
+        path = data_dir / "sessionctl.db"
+        return f"sqlite:///{path}", path
+    if "://" not in db:
+        path = Path(db).expanduser().absolute()
+        return f"sqlite:///{path}", path
+    if db.startswith("sqlite:///"):
+        rest = db.removeprefix("sqlite:///").split("?", 1)[0]
+        if not rest or rest == ":memory:":
+            raise InputError("an in-memory database keeps nothing: give --db a file path")
+        path = Path(rest).expanduser().absolute()
+        return f"sqlite:///{path}", path
+    if db.startswith(("postgresql://", "postgresql+psycopg://", "postgresql+psycopg2://")):
+        return db, None
+    raise InputError(
+        f"unsupported database '{_hide_password(db)}': "
+        "use a file path, sqlite:///PATH or postgresql+psycopg://USER@HOST/NAME"
+    )
+
+
+def _hide_password(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}@{host}" if ":" in credentials else url
+
+
+def local_zone_name() -> str:
+    """The machine's IANA zone: TZ, then /etc/localtime's link, then /etc/timezone, else UTC."""
+    candidates = [os.environ.get("TZ", "").removeprefix(":")]
+    with suppress(OSError):
+        target = os.readlink("/etc/localtime")
+        candidates.append(target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else "")
+    with suppress(OSError):
+        candidates.append(Path("/etc/timezone").read_text().strip())
+    from zoneinfo import available_timezones
+
+    known = available_timezones()
+    return next((name for name in candidates if name in known), "UTC")

@@ -1,0 +1,210 @@
+"""Time parsing and daylight-saving rules for local wall-clock times.
+
+Times are entered as local wall-clock times in a named IANA zone. A time that does not exist
+(spring-forward gap) is moved forward by the length of the gap; a time that happens twice
+(fall-back fold) means its first occurrence (RFC 5545 §3.3.5). Instants are aware UTC datetimes.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import suppress
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sessionctl.errors import InputError
+
+# Path components of an IANA name: letters, digits, "_", "+", "-"; no ".", so no traversal.
+_ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
+_WHEN = re.compile(
+    r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})[T ]"
+    r"(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?"
+    r"(?P<offset>Z|[+-]\d{2}:?\d{2})?",
+    re.IGNORECASE | re.ASCII,
+)
+_WHEN_FIELDS = ("year", "month", "day", "hour", "minute")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_NUMERIC_ABBREVIATION = re.compile(r"[+-]\d{2,6}", re.ASCII)
+
+
+def load_zone(name: str) -> ZoneInfo:
+    """Return the zone for an IANA name such as ``Europe/Paris`` or ``UTC``.
+
+    The name is taken exactly as given: surrounding spaces, other letter cases, relative or
+    absolute paths ("../etc", "/etc/localtime"), directories ("Europe") and files that are not
+    zones ("zone.tab") are all rejected with an ``InputError``.
+    """
+    if not _ZONE_NAME.fullmatch(name):
+        raise _unknown_zone(name)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise _unknown_zone(name) from exc
+
+
+def _unknown_zone(name: str) -> InputError:
+    return InputError(f"unknown timezone {name!r}: use an IANA name such as Europe/Paris")
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A requested local wall time and the UTC instant used for it.
+
+    ``moved`` is the gap length when ``local`` fell in a spring-forward gap (the instant is then
+    at ``local + moved`` on the wall clock); ``ambiguous`` is True when ``local`` happened twice
+    and the first occurrence was used. At most one of the two is set.
+    """
+
+    local: datetime
+    instant: datetime
+    moved: timedelta | None = None
+    ambiguous: bool = False
+
+    def note(self, zone: ZoneInfo) -> str | None:
+        """A sentence for people when the time was moved or ambiguous; ``None`` otherwise.
+
+        The target of a move names its date too when the gap crosses midnight.
+        """
+        when = _format_wall(self.local)
+        if self.moved is not None:
+            target = self.local + self.moved
+            shown = _format_wall(target) if target.date() != self.local.date() else _clock(target)
+            return f"{when} does not exist in {zone} (clocks go forward); moved to {shown}"
+        if self.ambiguous:
+            first = to_zone(self.instant, zone)
+            label = _offset_text(first.utcoffset())
+            abbreviation = first.tzname() or ""
+            if not _NUMERIC_ABBREVIATION.fullmatch(abbreviation):
+                label = f"{abbreviation}, {label}"
+            return f"{when} happens twice in {zone}; using the first ({label})"
+        return None
+
+
+def resolve_local(local: datetime, zone: ZoneInfo) -> Resolved:
+    """Turn a naive local wall time in ``zone`` into the UTC instant to use.
+
+    - In a spring-forward gap, the time is read with the offset in effect before the gap, so the
+      instant shows on the wall clock as ``local`` plus the gap (02:30 on the Paris change day
+      becomes 03:30, moved 1 h; Lord Howe's gap is 30 min; a gap at midnight moves 00:30 to 01:30).
+    - In a fall-back fold, the first occurrence (the earlier instant) is used.
+    - ``local.fold`` is ignored. Raises ``ValueError`` if ``local`` is aware (a programming error).
+    """
+    if local.tzinfo is not None:
+        raise ValueError("resolve_local expects a naive local datetime")
+    local = local.replace(fold=0)
+    first = local.replace(tzinfo=zone)
+    instant = first.astimezone(UTC)
+    shown = instant.astimezone(zone).replace(tzinfo=None)
+    if shown != local:
+        return Resolved(local=local, instant=instant, moved=shown - local)
+    ambiguous = first.utcoffset() != local.replace(tzinfo=zone, fold=1).utcoffset()
+    return Resolved(local=local, instant=instant, ambiguous=ambiguous)
+
+
+@dataclass(frozen=True)
+class When:
+    """A parsed time argument: exactly one of ``now``, ``local`` or ``instant`` is set."""
+
+    now: bool = False
+    local: datetime | None = None
+    instant: datetime | None = None
+
+
+def parse_when(text: str) -> When:
+    """Parse ``now``, ``YYYY-MM-DD HH:MM`` or ``YYYY-MM-DDTHH:MM``, with optional ``:SS``.
+
+    Surrounding spaces are ignored and letters may be any case. Without an offset the result is a
+    naive local wall time; with one (``Z``, ``+02:00`` or ``+0200``) it is an aware UTC instant.
+    Impossible dates or times (2026-02-30, 24:00) and offsets of a day or more are rejected.
+    """
+    stripped = text.strip()
+    if stripped.lower() == "now":
+        return When(now=True)
+    found = _WHEN.fullmatch(stripped)
+    if found is None:
+        raise _invalid_time(text)
+    year, month, day, hour, minute = (int(found[name]) for name in _WHEN_FIELDS)
+    try:
+        local = datetime(year, month, day, hour, minute, int(found["second"] or 0))
+        offset = _parse_offset(found["offset"])
+    except ValueError as exc:
+        raise _invalid_time(text) from exc
+    if offset is None:
+        return When(local=local)
+    return When(instant=local.replace(tzinfo=offset).astimezone(UTC))
+
+
+def _parse_offset(text: str | None) -> timezone | None:
+    """``None`` for no offset; raises ``ValueError`` for minutes >= 60 or a day or more."""
+    if text is None:
+        return None
+    if text.upper() == "Z":
+        return UTC
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if minutes >= 60:
+        raise ValueError(f"offset minutes out of range: {text}")
+    sign = -1 if text[0] == "-" else 1
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def _invalid_time(text: str) -> InputError:
+    return InputError(f"invalid time {text!r}: use 'YYYY-MM-DD HH:MM' or 'now'")
+
+
+def parse_date(text: str) -> date:
+    """Parse ``YYYY-MM-DD`` (surrounding spaces ignored); impossible dates are rejected."""
+    stripped = text.strip()
+    if _DATE.fullmatch(stripped):
+        with suppress(ValueError):
+            return date.fromisoformat(stripped)
+    raise InputError(f"invalid date {text!r}: use YYYY-MM-DD")
+
+
+def to_zone(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The aware local datetime in ``zone`` for an aware instant; naive input is a ValueError."""
+    if instant.tzinfo is None:
+        raise ValueError("to_zone expects an aware datetime")
+    return instant.astimezone(zone)
+
+
+def iso(instant: datetime | None, zone: ZoneInfo) -> str | None:
+    """ISO 8601 in ``zone`` to the second, e.g. ``2026-06-10T09:00:00+02:00``; ``None`` -> ``None``.
+
+    Microseconds are dropped, not rounded.
+    """
+    if instant is None:
+        return None
+    return to_zone(instant, zone).isoformat(timespec="seconds")
+
+
+def format_local(instant: datetime, zone: ZoneInfo) -> str:
+    """For people: ``2026-06-10 09:00 CEST``, seconds omitted.
+
+    Zones without a letter abbreviation (tzdata writes "+0530", "+11", "-03") show the offset
+    instead, as ``UTC+05:30``.
+    """
+    local = to_zone(instant, zone)
+    abbreviation = local.tzname() or ""
+    if _NUMERIC_ABBREVIATION.fullmatch(abbreviation) or not abbreviation:
+        abbreviation = f"UTC{_offset_text(local.utcoffset())}"
+    return f"{local:%Y-%m-%d %H:%M} {abbreviation}"
+
+
+def _format_wall(local: datetime) -> str:
+    return f"{local:%Y-%m-%d} {_clock(local)}"
+
+
+def _clock(local: datetime) -> str:
+    return f"{local:%H:%M:%S}" if local.second else f"{local:%H:%M}"
+
+
+def _offset_text(offset: timedelta | None) -> str:
+    """``+05:30`` / ``-04:00``; seconds only for historical offsets that have them."""
+    total = int((offset or timedelta()).total_seconds())
+    sign = "-" if total < 0 else "+"
+    hours, rest = divmod(abs(total), 3600)
+    minutes, seconds = divmod(rest, 60)
+    text = f"{sign}{hours:02d}:{minutes:02d}"
+    return f"{text}:{seconds:02d}" if seconds else text

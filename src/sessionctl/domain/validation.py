@@ -1,0 +1,62 @@
+"""Rules for names and addresses that users type."""
+
+from __future__ import annotations
+
+import re
+
+from sessionctl.errors import InputError
+
+_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_EMAIL = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
+)
+_CONTROL = re.compile("[\x00-\x1f\x7f]")
+GROUP_SIZES = range(2, 7)
+
+
+def program_name(name: str) -> str:
+    """A program name is a slug: lowercase letters, digits and inner dashes, at most 63 long."""
+    if not _SLUG.fullmatch(name):
+        raise InputError(
+            f"invalid program name {name!r}: use lowercase letters, digits and dashes, "
+            "e.g. coffee-paris"
+        )
+    return name
+
+
+def email(address: str) -> str:
+    """A plain address (no display name), returned stripped; compare with ``email_key``."""
+    cleaned = address.strip()
+    if len(cleaned) > 254 or not _EMAIL.fullmatch(cleaned):
+        raise InputError(f"invalid email {address!r}: use a plain address such as ana@example.com")
+    return cleaned
+
+
+def email_key(address: str) -> str:
+    return address.strip().lower()
+
+
+def group_size(size: int) -> int:
+    if size not in GROUP_SIZES:
+        raise InputError(f"invalid group size {size}: use a number from 2 to 6")
+    return size
+
+
+def single_line(value: str, *, what: str, limit: int = 200) -> str:
+    """Free text that ends up in headers or tables: one line, no control characters."""
+    if _CONTROL.search(value):
+        raise InputError(
+            f"invalid {what} {value!r}: it must be one line without control characters"
+        )
+    if len(value) > limit:
+        raise InputError(f"{what} is too long ({len(value)} characters, at most {limit})")
+    return value
+
+
+def link_base(url: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/?#]+(?:/[^\s?#]*)?", url):
+        raise InputError(
+            f"invalid link base {url!r}: use an http(s) URL such as https://coffee.example.com"
+        )
+    return url.rstrip("/")

@@ -1,0 +1,40 @@
+"""One error family. Each error knows its exit code; the CLI boundary prints it as one line."""
+
+from __future__ import annotations
+
+
+class SessionctlError(Exception):
+    """Base of every error a user can cause or meet. ``str(err)`` is the one-line message."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InputError(SessionctlError):
+    """Bad input or usage: unknown program or round, invalid time, a forbidden change. Exit 2."""
+
+    exit_code = 2
+
+
+class NotFoundError(InputError):
+    """A named program, member or round does not exist. Exit 2."""
+
+
+class RunError(SessionctlError):
+    """A failure while running: database locked or unreadable, delivery failed. Exit 1."""
+
+    exit_code = 1
+
+
+class DatabaseError(RunError):
+    """The database cannot be opened, read or written."""
+
+
+class DeliveryError(RunError):
+    """A message transport failed in a way that stops the run (e.g. authentication)."""

@@ -1,0 +1,1 @@
+"""Output adapter: consoles, literal user text, tables, planning grid, round panel, JSON."""

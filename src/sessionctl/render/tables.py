@@ -1,0 +1,77 @@
+"""Tables and panels for programs and members. User text always goes through ``literal``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich import box
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from sessionctl.render.text import literal
+from sessionctl.services.members import ImportReport, MemberInfo
+from sessionctl.services.programs import ProgramInfo
+
+
+def sentence(*parts: str) -> Text:
+    """A line of prose where odd parts are user text (shown bold, literally)."""
+    text = Text()
+    for index, part in enumerate(parts):
+        text.append_text(literal(part, "bold") if index % 2 else Text(part))
+    return text
+
+
+def programs(infos: Sequence[ProgramInfo]) -> RenderableType:
+    if not infos:
+        return Text("No programs yet: add one with 'sessionctl program add NAME'.")
+    table = Table(box=box.SIMPLE_HEAD)
+    for header in ("Program", "Title", "Timezone", "Opt-in", "Group", "Members"):
+        table.add_column(header)
+    for i in infos:
+        table.add_row(
+            literal(i.name, "bold"),
+            literal(i.title),
+            i.timezone,
+            "yes" if i.opt_in else "no",
+            str(i.group_size),
+            str(i.members),
+        )
+    return table
+
+
+def program(info: ProgramInfo) -> RenderableType:
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style="dim")
+    table.add_column()
+    rows: list[tuple[str, Text]] = [
+        ("name", literal(info.name, "bold")),
+        ("title", literal(info.title)),
+        ("timezone", Text(info.timezone)),
+        ("opt-in", Text("yes" if info.opt_in else "no")),
+        ("group size", Text(str(info.group_size))),
+        ("sender", literal(info.sender or "-")),
+        ("link base", literal(info.link_base or "-")),
+        ("members", Text(str(info.members))),
+    ]
+    for label, value in rows:
+        table.add_row(label, value)
+    return table
+
+
+def members(infos: Sequence[MemberInfo], *, show_active: bool) -> RenderableType:
+    if not infos:
+        return Text("No members yet: add some with 'sessionctl member add' or 'member import'.")
+    table = Table(box=box.SIMPLE_HEAD)
+    for header in ("Email", "Name", "Team", *(["Active"] if show_active else [])):
+        table.add_column(header)
+    for m in infos:
+        row = [literal(m.email), literal(m.name), literal(m.team or "")]
+        if show_active:
+            row.append(Text("yes" if m.active else "no", style="" if m.active else "dim"))
+        table.add_row(*row)
+    return table
+
+
+def import_report(report: ImportReport) -> Text:
+    return Text(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged.")

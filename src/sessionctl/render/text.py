@@ -1,0 +1,29 @@
+"""User text shown literally: never parsed as markup, never able to move the cursor."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from rich.text import Text
+
+# C0 and C1 controls, DEL, and the bidirectional overrides and isolates that can reorder a line.
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
+
+
+def _escape_char(match: re.Match[str]) -> str:
+    char = match.group()
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"
+
+
+def clean(value: object) -> str:
+    """The text with every control or reordering character replaced by a visible escape."""
+    return _UNSAFE.sub(_escape_char, unicodedata.normalize("NFC", str(value)))
+
+
+def literal(value: object, style: str = "") -> Text:
+    """A Rich ``Text`` holding user text exactly as typed: no markup, no escape sequences."""
+    return Text(clean(value), style=style)

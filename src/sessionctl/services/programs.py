@@ -1,0 +1,157 @@
+"""Programs: add, change, list, show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from sessionctl.domain import validation
+from sessionctl.domain.times import load_zone
+from sessionctl.errors import InputError, NotFoundError
+from sessionctl.store.engine import Database
+from sessionctl.store.models import Member, Program
+
+
+@dataclass(frozen=True)
+class ProgramInfo:
+    name: str
+    title: str
+    timezone: str
+    opt_in: bool
+    group_size: int
+    sender: str | None
+    link_base: str | None
+    members: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "timezone": self.timezone,
+            "opt_in": self.opt_in,
+            "group_size": self.group_size,
+            "sender": self.sender,
+            "link_base": self.link_base,
+            "members": self.members,
+        }
+
+
+@dataclass(frozen=True)
+class ProgramChanges:
+    """What ``program add`` or ``program set`` was given; None means not given."""
+
+    timezone: str | None = None
+    opt_in: bool | None = None
+    group_size: int | None = None
+    title: str | None = None
+    sender: str | None = None
+    link_base: str | None = None
+
+
+def add_program(
+    db: Database, name: str, *, changes: ProgramChanges, now: datetime, default_zone: str
+) -> ProgramInfo:
+    validation.program_name(name)
+    values = _validated(changes)
+    with db.session(write=True) as s:
+        if _find(s, name) is not None:
+            raise InputError(
+                f"program {name!r} already exists: change it with 'sessionctl program set {name}'"
+            )
+        program = Program(
+            name=name,
+            title=values.title or name,
+            timezone=values.timezone or load_zone(default_zone).key,
+            opt_in=True if values.opt_in is None else values.opt_in,
+            group_size=values.group_size or 2,
+            sender=values.sender,
+            link_base=values.link_base,
+            created_at=now,
+        )
+        s.add(program)
+        s.flush()
+        return _info(s, program)
+
+
+def set_program(db: Database, name: str, *, changes: ProgramChanges) -> ProgramInfo:
+    values = _validated(changes)
+    with db.session(write=True) as s:
+        program = get_program(s, name)
+        for field in ("timezone", "opt_in", "group_size", "title", "sender", "link_base"):
+            value = getattr(values, field)
+            if value is not None:
+                setattr(
+                    program, field, value or None if field in ("sender", "link_base") else value
+                )
+        s.add(program)
+        s.flush()
+        return _info(s, program)
+
+
+def list_programs(db: Database) -> list[ProgramInfo]:
+    with db.session() as s:
+        programs = s.exec(select(Program).order_by(col(Program.name))).all()
+        counts = _member_counts(s)
+        return [_info(s, p, members=counts.get(p.id or 0, 0)) for p in programs]
+
+
+def show_program(db: Database, name: str) -> ProgramInfo:
+    with db.session() as s:
+        return _info(s, get_program(s, name))
+
+
+def get_program(s: Session, name: str) -> Program:
+    """The program of that name, or a NotFoundError that says how to see the names."""
+    program = _find(s, name)
+    if program is None:
+        raise NotFoundError(f"no program named {name!r}: see 'sessionctl program list'")
+    return program
+
+
+def _find(s: Session, name: str) -> Program | None:
+    return s.exec(select(Program).where(Program.name == name)).first()
+
+
+def _validated(changes: ProgramChanges) -> ProgramChanges:
+    if changes.group_size is not None:
+        validation.group_size(changes.group_size)
+    if changes.title is not None:
+        validation.single_line(changes.title, what="title")
+    return ProgramChanges(
+        timezone=None if changes.timezone is None else load_zone(changes.timezone).key,
+        opt_in=changes.opt_in,
+        group_size=changes.group_size,
+        title=changes.title,
+        sender=validation.email(changes.sender) if changes.sender else changes.sender,
+        link_base=validation.link_base(changes.link_base)
+        if changes.link_base
+        else changes.link_base,
+    )
+
+
+def _member_counts(s: Session) -> dict[int, int]:
+    rows = s.exec(
+        select(Member.program_id, func.count())
+        .where(col(Member.active))
+        .group_by(col(Member.program_id))
+    ).all()
+    return {program_id: count for program_id, count in rows}
+
+
+def _info(s: Session, p: Program, *, members: int | None = None) -> ProgramInfo:
+    if members is None:
+        query = select(func.count()).where(Member.program_id == p.id, col(Member.active))
+        members = s.exec(query).one()
+    return ProgramInfo(
+        name=p.name,
+        title=p.title,
+        timezone=p.timezone,
+        opt_in=p.opt_in,
+        group_size=p.group_size,
+        sender=p.sender,
+        link_base=p.link_base,
+        members=members,
+    )

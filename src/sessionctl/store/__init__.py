@@ -1,0 +1,1 @@
+"""Storage adapter: SQLModel tables, the UTC datetime type, the engine and shipped migrations."""

@@ -1,0 +1,1 @@
+"""Alembic migrations shipped with the package. Applied by sessionctl.store.schema."""

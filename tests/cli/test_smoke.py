@@ -1,0 +1,31 @@
+"""The basic flow through the real CLI."""
+
+from __future__ import annotations
+
+from tests.conftest import Invoke
+
+
+def test_program_add_then_list_as_json(cli: Invoke) -> None:
+    added = cli("program", "add", "coffee-paris", "--tz", "Europe/Paris")
+    assert added.code == 0, added.stderr
+    listed = cli("program", "list", "--json")
+    assert listed.code == 0
+    assert listed.json() == [
+        {
+            "name": "coffee-paris",
+            "title": "coffee-paris",
+            "timezone": "Europe/Paris",
+            "opt_in": True,
+            "group_size": 2,
+            "sender": None,
+            "link_base": None,
+            "members": 0,
+        }
+    ]
+
+
+def test_unknown_option_is_one_error_line_and_exit_2(cli: Invoke) -> None:
+    result = cli("program", "add", "x", "--frobnicate")
+    assert result.code == 2
+    assert result.stdout == ""
+    assert result.stderr.splitlines()[0] == "error: no such option: --frobnicate"
