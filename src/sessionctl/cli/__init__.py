@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from sessionctl import __version__
-from sessionctl.cli import db, members, programs
+from sessionctl.cli import db, members, programs, rounds, views
 from sessionctl.cli.state import AppState, state
 from sessionctl.errors import SessionctlError
 
@@ -23,6 +23,8 @@ app = typer.Typer(
 )
 app.add_typer(programs.app, name="program")
 app.add_typer(members.app, name="member")
+rounds.register(app)
+views.register(app)
 app.add_typer(db.app, name="db")
 
 

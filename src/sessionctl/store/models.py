@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import Column, UniqueConstraint
+from sqlalchemy import BigInteger, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sessionctl.store.types import UTCDateTime
@@ -41,3 +41,41 @@ class Member(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(sa_column=_utc_column())
     removed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class Series(SQLModel, table=True):
+    """A recurring schedule. Its rule is kept in local wall time: ``base_*`` are the local
+    date-times of round 0 (after an ``update --following``, of an equivalent round 0), so round
+    k is ``base + k * interval`` in local dates whatever DST does to the instants."""
+
+    __tablename__ = "series"
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    repeat: str
+    timezone: str
+    base_match: str  # naive local ISO date-time
+    base_opt_in: str | None = None
+    count: int | None = None
+    until: date | None = None
+    created_at: datetime = Field(sa_column=_utc_column())
+    ended_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class Round(SQLModel, table=True):
+    __tablename__ = "round"
+    __table_args__ = (UniqueConstraint("series_id", "series_index"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    series_id: int | None = Field(default=None, foreign_key="series.id", index=True)
+    series_index: int = 0
+    status: str = Field(default="planned", index=True)
+    timezone: str
+    opt_in_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    match_at: datetime = Field(sa_column=_utc_column(index=True))
+    opened_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    matched_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    color: str
+    seed: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(sa_column=_utc_column())

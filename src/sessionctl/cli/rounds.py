@@ -1,0 +1,141 @@
+"""schedule | update | cancel: create and move rounds."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sessionctl.cli.state import JsonOption, state
+
+WhenOpt = Annotated[
+    str | None,
+    typer.Option(metavar="WHEN", help="Local time 'YYYY-MM-DD HH:MM' in the round's zone, or now."),
+]
+RoundArg = Annotated[
+    int, typer.Argument(metavar="ROUND", help="Round number, as printed by schedule and list.")
+]
+FollowingOpt = Annotated[
+    bool, typer.Option("--following", help="Also apply to the later rounds of its series.")
+]
+
+
+def schedule(
+    ctx: typer.Context,
+    program: Annotated[str, typer.Argument(metavar="PROGRAM", help="Program name.")],
+    match: Annotated[
+        str, typer.Option("--match", metavar="WHEN", help="Match time: local 'YYYY-MM-DD HH:MM'.")
+    ],
+    opt_in: Annotated[
+        str | None,
+        typer.Option(
+            "--opt-in", metavar="WHEN|now", help="Opt-in time, or now (programs with opt-in)."
+        ),
+    ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option("--tz", metavar="ZONE", help="Zone of the times (default: the program's)."),
+    ] = None,
+    repeat: Annotated[
+        str,
+        typer.Option("--repeat", metavar="once|weekly|2-weeks|3-weeks|4-weeks", help="Recurrence."),
+    ] = "once",
+    count: Annotated[
+        int | None, typer.Option("--count", metavar="N", help="Number of rounds in the series.")
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until", metavar="DATE", help="Last date (YYYY-MM-DD) a round may match on."
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Schedule a round, or a series of rounds on the same weekdays and local times.
+
+    \b
+    Example:
+      sessionctl schedule coffee-paris --match "2026-06-10 09:00" \\
+          --opt-in "2026-06-04 09:00" --repeat weekly
+    """
+    from sessionctl import clock
+    from sessionctl.domain.times import parse_date
+    from sessionctl.render import rounds as render
+    from sessionctl.services import scheduling
+
+    req = scheduling.ScheduleRequest(
+        match, opt_in, tz, repeat, count, parse_date(until) if until else None
+    )
+    outcome = scheduling.schedule(state(ctx).database(), program, req, now=clock.now())
+    render.outcome(outcome, as_json=as_json, verb="scheduled", many=True)
+
+
+def update(
+    ctx: typer.Context,
+    round_id: RoundArg,
+    opt_in: Annotated[
+        str | None,
+        typer.Option("--opt-in", metavar="WHEN|now", help="New opt-in time (planned rounds only)."),
+    ] = None,
+    match: Annotated[
+        str | None,
+        typer.Option(
+            "--match", metavar="WHEN|now", help="New match time; now means at the next run-due."
+        ),
+    ] = None,
+    tz: Annotated[
+        str | None,
+        typer.Option(
+            "--tz",
+            metavar="ZONE",
+            help="New zone; wall times stay unless given (planned rounds only).",
+        ),
+    ] = None,
+    following: FollowingOpt = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Move a round, or with --following that round and the later ones of its series.
+
+    A planned round can change its opt-in, match and zone; an open round only its match time.
+
+    \b
+    Example:
+      sessionctl update 12 --match now
+      sessionctl update 12 --match "2026-06-11 14:00" --following
+    """
+    from sessionctl import clock
+    from sessionctl.render import rounds as render
+    from sessionctl.services import scheduling
+
+    req = scheduling.ChangeRequest(opt_in, match, tz, following)
+    outcome = scheduling.update(state(ctx).database(), round_id, req, now=clock.now())
+    render.outcome(outcome, as_json=as_json, verb="updated", many=following)
+
+
+def cancel(
+    ctx: typer.Context,
+    round_id: RoundArg,
+    following: FollowingOpt = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Cancel a round (nothing more is sent), or with --following the rest of its series.
+
+    \b
+    Example:
+      sessionctl cancel 12 --following
+    """
+    from sessionctl import clock
+    from sessionctl.render import rounds as render
+    from sessionctl.services import scheduling
+    from sessionctl.services.scheduling import Outcome
+
+    changed = scheduling.cancel(
+        state(ctx).database(), round_id, following=following, now=clock.now()
+    )
+    render.outcome(Outcome(rounds=changed), as_json=as_json, verb="cancelled", many=following)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("schedule")(schedule)
+    app.command("update")(update)
+    app.command("cancel")(cancel)

@@ -1,0 +1,195 @@
+"""list | show | planning | ics: read-only views of rounds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sessionctl.cli.state import JsonOption, TzOption, state
+
+ProgramArg = Annotated[
+    str | None, typer.Argument(metavar="[PROGRAM]", help="Program name (default: all programs).")
+]
+DateOpt = Annotated[str | None, typer.Option(metavar="DATE", help="A date, YYYY-MM-DD.")]
+
+
+def list_(
+    ctx: typer.Context,
+    program: ProgramArg = None,
+    status: Annotated[
+        str | None,
+        typer.Option(
+            "--status", metavar="STATUS", help="planned, open, done, cancelled or missed."
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", metavar="DATE", help="First match date to show, YYYY-MM-DD."),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--to", metavar="DATE", help="Last match date to show, YYYY-MM-DD."),
+    ] = None,
+    tz: TzOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List rounds, upcoming and past, with status, times and answers.
+
+    \b
+    Example:
+      sessionctl list coffee-paris --status open --json
+    """
+    from sessionctl.domain.rounds import parse_status
+    from sessionctl.domain.times import load_zone, parse_date
+    from sessionctl.render import console
+    from sessionctl.render import rounds as render
+    from sessionctl.services.rounds import RoundFilter, list_rounds
+
+    zone = load_zone(tz) if tz else None
+    flt = RoundFilter(
+        program=program,
+        status=parse_status(status) if status else None,
+        start=parse_date(start) if start else None,
+        end=parse_date(end) if end else None,
+        zone=zone,
+    )
+    views = list_rounds(state(ctx).database(), flt)
+    if as_json:
+        console.print_json([v.to_json(zone) for v in views])
+        return
+    out = console.out()
+    out.print(render.table(views, zone=zone, show_program=program is None, width=out.width))
+
+
+def show(
+    ctx: typer.Context,
+    round_id: Annotated[int, typer.Argument(metavar="ROUND", help="Round number.")],
+    tz: TzOption = None,
+    watch: Annotated[
+        bool,
+        typer.Option(
+            "--watch", help="Keep the figures refreshing until the round is done (Ctrl-C stops)."
+        ),
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show one round: times, status, recurrence and, once open, its live figures.
+
+    \b
+    Example:
+      sessionctl show 12 --watch
+    """
+    from sessionctl import clock
+    from sessionctl.domain.times import load_zone
+    from sessionctl.render import console
+    from sessionctl.render import rounds as render
+    from sessionctl.services.rounds import get_round
+
+    db = state(ctx).database()
+    zone = load_zone(tz) if tz else None
+    view = get_round(db, round_id)
+    if as_json:
+        console.print_json(view.to_json(zone))
+    elif watch:
+        render.watch(lambda: get_round(db, round_id), zone=zone, now=clock.now)
+    else:
+        console.out().print(render.panel(view, zone=zone, now=clock.now()))
+
+
+def planning(
+    ctx: typer.Context,
+    program: ProgramArg = None,
+    tz: TzOption = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            "--from", metavar="DATE", help="A date in the first week shown (default: today)."
+        ),
+    ] = None,
+    weeks: Annotated[
+        int, typer.Option("--weeks", metavar="N", min=1, max=104, help="Weeks to show.")
+    ] = 6,
+) -> None:
+    """Show a calendar of weeks with each round as a card over its open window.
+
+    \b
+    Example:
+      sessionctl planning coffee-paris --weeks 8 --tz America/New_York
+    """
+    from datetime import timedelta
+
+    from sessionctl import clock, config
+    from sessionctl.domain.times import load_zone, parse_date
+    from sessionctl.render import console
+    from sessionctl.render.planning import planning as render_planning
+    from sessionctl.services.programs import show_program
+    from sessionctl.services.rounds import RoundFilter, list_rounds
+
+    db = state(ctx).database()
+    if tz:
+        zone = load_zone(tz)
+    elif program:
+        zone = load_zone(show_program(db, program).timezone)
+    else:
+        zone = load_zone(config.local_zone_name())
+    now = clock.now()
+    today = now.astimezone(zone).date()
+    first = parse_date(start) if start else today
+    monday = first - timedelta(days=first.weekday())
+    last = monday + timedelta(weeks=weeks, days=-1)
+    views = list_rounds(
+        db, RoundFilter(program=program, start=monday, end=last + timedelta(days=35), zone=zone)
+    )
+    out = console.out()
+    out.print(
+        render_planning(
+            views,
+            zone=zone,
+            today=today,
+            start=monday,
+            weeks=weeks,
+            show_program=program is None,
+            width=out.width,
+        )
+    )
+
+
+def ics(
+    ctx: typer.Context,
+    program: ProgramArg = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", metavar="FILE", help="Write to FILE instead of standard output."
+        ),
+    ] = None,
+) -> None:
+    """Export the planning as an iCalendar file that calendar applications import.
+
+    \b
+    Example:
+      sessionctl ics coffee-paris -o coffee.ics
+    """
+    import sys
+
+    from sessionctl.errors import InputError
+    from sessionctl.services.calendar import export_ics
+
+    data = export_ics(state(ctx).database(), program)
+    if output is None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return
+    try:
+        output.write_bytes(data)
+    except OSError as err:
+        raise InputError(f"cannot write {output}: {err.strerror}") from err
+
+
+def register(app: typer.Typer) -> None:
+    app.command("list")(list_)
+    app.command("planning")(planning)
+    app.command("show")(show)
+    app.command("ics")(ics)

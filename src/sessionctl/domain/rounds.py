@@ -1,0 +1,66 @@
+"""Round status rules: what each status allows, and the colour palette."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sessionctl.errors import InputError
+
+PALETTE: tuple[str, ...] = (
+    "red",
+    "green",
+    "yellow",
+    "blue",
+    "magenta",
+    "cyan",
+    "bright_red",
+    "bright_green",
+    "bright_yellow",
+    "bright_blue",
+    "bright_magenta",
+    "bright_cyan",
+)
+
+
+class Status(StrEnum):
+    PLANNED = "planned"
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    MISSED = "missed"
+
+
+FINAL = frozenset({Status.DONE, Status.CANCELLED, Status.MISSED})
+
+_WHY_FINAL = {
+    Status.DONE: "its groups were formed and match messages created",
+    Status.CANCELLED: "it was cancelled",
+    Status.MISSED: "its time passed while nothing ran",
+}
+
+
+def parse_status(text: str) -> Status:
+    try:
+        return Status(text)
+    except ValueError:
+        allowed = ", ".join(s.value for s in Status)
+        raise InputError(f"invalid status {text!r}: use one of {allowed}") from None
+
+
+def check_change(round_id: int, status: Status, *, opt_in: bool, match: bool, zone: bool) -> None:
+    """Raise when a round's status forbids the change asked for."""
+    if status in FINAL:
+        raise InputError(f"round {round_id} is {status}, so it cannot change: {_WHY_FINAL[status]}")
+    if status is Status.OPEN and (opt_in or zone):
+        raise InputError(
+            f"round {round_id} is open: its opt-in went out, so only --match can change"
+        )
+    if not (opt_in or match or zone):
+        raise InputError("nothing to change: give --opt-in, --match or --tz")
+
+
+def check_cancel(round_id: int, status: Status) -> None:
+    if status in FINAL:
+        raise InputError(
+            f"round {round_id} is {status}, so it cannot be cancelled: {_WHY_FINAL[status]}"
+        )

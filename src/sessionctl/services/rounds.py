@@ -1,0 +1,169 @@
+"""Rounds as views see them: one typed result that renders as a table, a panel or JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, select
+
+from sessionctl.domain.rounds import Status
+from sessionctl.domain.times import iso, load_zone
+from sessionctl.errors import NotFoundError
+from sessionctl.services.programs import get_program
+from sessionctl.store.engine import Database
+from sessionctl.store.models import Program, Round, Series
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Per-round answer figures, derived from invitation and answer rows."""
+
+    invited: int = 0
+    opted_in: int = 0
+    declined: int = 0
+    sent: int = 0
+
+    @property
+    def no_answer(self) -> int:
+        return self.invited - self.opted_in - self.declined
+
+
+@dataclass(frozen=True)
+class RoundView:
+    id: int
+    program: str
+    program_title: str
+    opt_in_program: bool
+    status: Status
+    zone: ZoneInfo
+    opt_in_at: datetime | None
+    match_at: datetime
+    opened_at: datetime | None
+    matched_at: datetime | None
+    repeat: str
+    series: int | None
+    series_index: int
+    color: str
+    figures: Figures
+
+    @property
+    def starts_at(self) -> datetime:
+        return self.opt_in_at or self.match_at
+
+    def to_json(self, zone: ZoneInfo | None = None) -> dict[str, Any]:
+        shown = zone or self.zone
+        f = self.figures
+        return {
+            "id": self.id,
+            "program": self.program,
+            "status": str(self.status),
+            "timezone": self.zone.key,
+            "opt_in_at": iso(self.opt_in_at, shown),
+            "match_at": iso(self.match_at, shown),
+            "opened_at": iso(self.opened_at, shown),
+            "matched_at": iso(self.matched_at, shown),
+            "repeat": self.repeat,
+            "series": self.series,
+            "color": self.color,
+            "invited": f.invited,
+            "opted_in": f.opted_in,
+            "declined": f.declined,
+            "no_answer": f.no_answer,
+        }
+
+
+@dataclass(frozen=True)
+class RoundFilter:
+    program: str | None = None
+    status: Status | None = None
+    start: date | None = None  # first local date (view zone) of the match, inclusive
+    end: date | None = None  # last local date, inclusive
+    zone: ZoneInfo | None = None  # the view zone for start/end; None: each program's own
+
+
+def list_rounds(db: Database, flt: RoundFilter) -> list[RoundView]:
+    with db.session() as s:
+        query = select(Round, Program).join(Program, col(Round.program_id) == Program.id)
+        if flt.program is not None:
+            query = query.where(Round.program_id == get_program(s, flt.program).id)
+        if flt.status is not None:
+            query = query.where(Round.status == str(flt.status))
+        rows = s.exec(query.order_by(col(Round.match_at), col(Round.id))).all()
+        views = views_of(s, rows)
+    return [v for v in views if _in_range(v, flt)]
+
+
+def get_round(db: Database, round_id: int) -> RoundView:
+    with db.session() as s:
+        return view_of(s, find_round(s, round_id))
+
+
+def find_round(s: Session, round_id: int) -> Round:
+    found = s.get(Round, round_id)
+    if found is None:
+        raise NotFoundError(f"no round {round_id}: see 'sessionctl list'")
+    return found
+
+
+def view_of(s: Session, r: Round) -> RoundView:
+    program = s.get(Program, r.program_id)
+    assert program is not None
+    return views_of(s, [(r, program)])[0]
+
+
+def views_of(s: Session, rows: Sequence[tuple[Round, Program]]) -> list[RoundView]:
+    series_ids = {r.series_id for r, _ in rows if r.series_id is not None}
+    repeats: dict[int, str] = {}
+    if series_ids:
+        found = s.exec(select(Series.id, Series.repeat).where(col(Series.id).in_(series_ids)))
+        repeats = {sid: rep for sid, rep in found if sid is not None}
+    figures = load_figures(s, [r.id for r, _ in rows if r.id is not None])
+    return [
+        _view(r, p, repeat=repeats.get(r.series_id or 0, "once"), figures=figures.get(r.id or 0))
+        for r, p in rows
+    ]
+
+
+def load_figures(s: Session, round_ids: Sequence[int]) -> dict[int, Figures]:
+    """Invited / opted in / declined per round. No invitations exist before run-due opens one."""
+    return {}
+
+
+def _view(r: Round, p: Program, *, repeat: str, figures: Figures | None) -> RoundView:
+    assert r.id is not None
+    return RoundView(
+        id=r.id,
+        program=p.name,
+        program_title=p.title,
+        opt_in_program=p.opt_in,
+        status=Status(r.status),
+        zone=load_zone(r.timezone),
+        opt_in_at=r.opt_in_at,
+        match_at=r.match_at,
+        opened_at=r.opened_at,
+        matched_at=r.matched_at,
+        repeat=repeat,
+        series=r.series_id,
+        series_index=r.series_index,
+        color=r.color,
+        figures=figures or Figures(),
+    )
+
+
+def _in_range(v: RoundView, flt: RoundFilter) -> bool:
+    zone = flt.zone or v.zone
+    day = v.match_at.astimezone(zone).date()
+    if flt.start is not None and day < flt.start:
+        return False
+    return flt.end is None or day <= flt.end
+
+
+def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
+    """The instants where a local day starts and the next one starts."""
+    start = datetime.combine(day, time(), tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
+    return start, end

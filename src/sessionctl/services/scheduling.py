@@ -1,0 +1,381 @@
+"""Scheduling: create rounds and series, move them, cancel them, extend open-ended series."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session, col, func, select
+
+from sessionctl.domain.recurrence import Occurrence, Repeat, SeriesRule, parse_repeat
+from sessionctl.domain.rounds import PALETTE, Status, check_cancel, check_change
+from sessionctl.domain.times import Resolved, load_zone, parse_when, resolve_local
+from sessionctl.errors import InputError
+from sessionctl.services.programs import get_program
+from sessionctl.services.rounds import RoundView, find_round, view_of
+from sessionctl.store.engine import Database
+from sessionctl.store.models import Program, Round, Series
+
+HORIZON = timedelta(weeks=26)
+MAX_ROUNDS = 520
+
+
+@dataclass(frozen=True)
+class ScheduleRequest:
+    match: str
+    opt_in: str | None = None
+    tz: str | None = None
+    repeat: str = "once"
+    count: int | None = None
+    until: date | None = None
+
+
+@dataclass(frozen=True)
+class ChangeRequest:
+    opt_in: str | None = None
+    match: str | None = None
+    tz: str | None = None
+    following: bool = False
+
+
+@dataclass
+class Outcome:
+    """Rounds created or changed, and sentences about times that DST moved."""
+
+    rounds: list[RoundView] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Point:
+    """A requested time: its local wall time for the rule, and the instant to store."""
+
+    local: datetime
+    instant: datetime
+    now: bool = False
+
+
+def schedule(db: Database, program: str, req: ScheduleRequest, *, now: datetime) -> Outcome:
+    repeat = parse_repeat(req.repeat)
+    with db.session(write=True) as s:
+        prog = get_program(s, program)
+        zone = load_zone(req.tz or prog.timezone)
+        opt_in = _opt_in_point(prog, req.opt_in, zone=zone, now=now)
+        match = _point(req.match, zone=zone, now=now, what="match")
+        if match.now and opt_in is not None:
+            raise InputError("the match time must be after the opt-in time: give a later --match")
+        rule = SeriesRule(
+            zone=zone,
+            repeat=repeat,
+            first_match=match.local,
+            first_opt_in=None if opt_in is None else opt_in.local,
+            count=req.count,
+            until=req.until,
+        )
+        series = _new_series(s, prog, rule, now=now)
+        occurrences = _planned(rule, now=now)
+        first = occurrences[0]
+        _check_future(first, opt_in=opt_in, match=match, now=now)
+        outcome = Outcome()
+        for occurrence in occurrences:
+            r = _new_round(prog, series, occurrence, zone=zone, now=now)
+            if occurrence.index == 0:
+                _pin_now(r, opt_in=opt_in, match=match)
+            s.add(r)
+            outcome.notes.extend(_notes(occurrence, zone))
+        s.flush()
+        outcome.rounds = [view_of(s, r) for r in _series_rounds(s, series, fallback=r)]
+        return outcome
+
+
+def update(db: Database, round_id: int, req: ChangeRequest, *, now: datetime) -> Outcome:
+    with db.session(write=True) as s:
+        r = find_round(s, round_id)
+        status = Status(r.status)
+        check_change(
+            round_id,
+            status,
+            opt_in=req.opt_in is not None,
+            match=req.match is not None,
+            zone=req.tz is not None,
+        )
+        series = _series_of(s, r) if req.following else None
+        if req.following and series is None:
+            raise InputError(f"round {round_id} is not part of a series: drop --following")
+        if req.following and req.match is not None and req.match.strip().lower() == "now":
+            raise InputError("--match now moves one round: drop --following")
+        outcome = Outcome()
+        _move(r, req, status=status, now=now, notes=outcome.notes)
+        changed = [r]
+        if series is not None:
+            changed += _move_following(s, series, r, status=status, now=now, notes=outcome.notes)
+        s.flush()
+        outcome.rounds = [view_of(s, c) for c in changed]
+        return outcome
+
+
+def cancel(db: Database, round_id: int, *, following: bool, now: datetime) -> list[RoundView]:
+    with db.session(write=True) as s:
+        r = find_round(s, round_id)
+        check_cancel(round_id, Status(r.status))
+        changed = [r]
+        if following:
+            series = _series_of(s, r)
+            if series is None:
+                raise InputError(f"round {round_id} is not part of a series: drop --following")
+            series.ended_at = now
+            s.add(series)
+            changed += [
+                later
+                for later in _later_rounds(s, series, r.series_index)
+                if later.status in (Status.PLANNED, Status.OPEN)
+            ]
+        for c in changed:
+            c.status = Status.CANCELLED
+            s.add(c)
+        s.flush()
+        return [view_of(s, c) for c in changed]
+
+
+def extend_series(s: Session, *, now: datetime) -> int:
+    """Create the rounds of open-ended series up to the horizon; return how many were made."""
+    created = 0
+    open_ended = select(Series).where(
+        col(Series.ended_at).is_(None), col(Series.count).is_(None), col(Series.until).is_(None)
+    )
+    for series in s.exec(open_ended).all():
+        prog = s.get(Program, series.program_id)
+        assert prog is not None
+        last = s.exec(
+            select(func.max(Round.series_index)).where(Round.series_id == series.id)
+        ).one()
+        rule = rule_of(series)
+        for occurrence in rule.occurrences(start=(last or 0) + 1, until_instant=now + HORIZON):
+            s.add(_new_round(prog, series, occurrence, zone=rule.zone, now=now))
+            created += 1
+    return created
+
+
+def rule_of(series: Series) -> SeriesRule:
+    return SeriesRule(
+        zone=load_zone(series.timezone),
+        repeat=Repeat(series.repeat),
+        first_match=datetime.fromisoformat(series.base_match),
+        first_opt_in=None
+        if series.base_opt_in is None
+        else datetime.fromisoformat(series.base_opt_in),
+        count=series.count,
+        until=series.until,
+    )
+
+
+def _opt_in_point(
+    prog: Program, text: str | None, *, zone: ZoneInfo, now: datetime
+) -> _Point | None:
+    if prog.opt_in and text is None:
+        raise InputError(f"program {prog.name} uses opt-in: give --opt-in WHEN or --opt-in now")
+    if not prog.opt_in and text is not None:
+        raise InputError(f"program {prog.name} does not use opt-in: drop --opt-in")
+    return None if text is None else _point(text, zone=zone, now=now, what="opt-in")
+
+
+def _point(text: str, *, zone: ZoneInfo, now: datetime, what: str) -> _Point:
+    when = parse_when(text)
+    if when.now:
+        local = now.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+        return _Point(local=local, instant=now, now=True)
+    if when.instant is not None:
+        return _Point(
+            local=when.instant.astimezone(zone).replace(tzinfo=None), instant=when.instant
+        )
+    assert when.local is not None
+    return _Point(local=when.local, instant=resolve_local(when.local, zone).instant)
+
+
+def _check_future(
+    first: Occurrence, *, opt_in: _Point | None, match: _Point, now: datetime
+) -> None:
+    if (
+        first.opt_in is not None
+        and opt_in is not None
+        and not opt_in.now
+        and first.opt_in.instant <= now
+    ):
+        raise _past("opt-in", first.opt_in)
+    if not match.now and first.match.instant <= now:
+        raise _past("match", first.match)
+
+
+def _past(what: str, local: datetime | Resolved) -> InputError:
+    wall = local.local if isinstance(local, Resolved) else local
+    return InputError(f"the {what} time {wall:%Y-%m-%d %H:%M} is in the past: give a later time")
+
+
+def _planned(rule: SeriesRule, *, now: datetime) -> list[Occurrence]:
+    if rule.count is not None and rule.count > MAX_ROUNDS:
+        raise InputError(
+            f"--count {rule.count} is more than {MAX_ROUNDS} rounds: give a smaller one"
+        )
+    horizon = None if rule.count is not None or rule.until is not None else now + HORIZON
+    occurrences = rule.occurrences(until_instant=horizon)
+    if len(occurrences) > MAX_ROUNDS:
+        many = f"that makes {len(occurrences)} rounds, more than {MAX_ROUNDS}"
+        raise InputError(f"{many}: give a smaller --count or an earlier --until")
+    if not occurrences:
+        occurrences = [rule.occurrence(0)]
+    return occurrences
+
+
+def _new_series(s: Session, prog: Program, rule: SeriesRule, *, now: datetime) -> Series | None:
+    if rule.repeat is Repeat.ONCE:
+        return None
+    series = Series(
+        program_id=prog.id or 0,
+        repeat=str(rule.repeat),
+        timezone=rule.zone.key,
+        base_match=rule.first_match.isoformat(),
+        base_opt_in=None if rule.first_opt_in is None else rule.first_opt_in.isoformat(),
+        count=rule.count,
+        until=rule.until,
+        created_at=now,
+    )
+    s.add(series)
+    s.flush()
+    return series
+
+
+def _new_round(
+    prog: Program, series: Series | None, occurrence: Occurrence, *, zone: ZoneInfo, now: datetime
+) -> Round:
+    return Round(
+        program_id=prog.id or 0,
+        series_id=None if series is None else series.id,
+        series_index=occurrence.index,
+        status=Status.PLANNED,
+        timezone=zone.key,
+        opt_in_at=None if occurrence.opt_in is None else occurrence.opt_in.instant,
+        match_at=occurrence.match.instant,
+        color=random.choice(PALETTE),
+        seed=random.getrandbits(62),
+        created_at=now,
+    )
+
+
+def _pin_now(r: Round, *, opt_in: _Point | None, match: _Point) -> None:
+    """``now`` means this instant, not the minute the rule keeps for later rounds."""
+    if opt_in is not None and opt_in.now:
+        r.opt_in_at = opt_in.instant
+    if match.now:
+        r.match_at = match.instant
+
+
+def _series_rounds(s: Session, series: Series | None, *, fallback: Round) -> list[Round]:
+    if series is None:
+        return [fallback]
+    return list(
+        s.exec(select(Round).where(Round.series_id == series.id).order_by(col(Round.series_index)))
+    )
+
+
+def _series_of(s: Session, r: Round) -> Series | None:
+    return None if r.series_id is None else s.get(Series, r.series_id)
+
+
+def _later_rounds(s: Session, series: Series, index: int) -> list[Round]:
+    query = select(Round).where(Round.series_id == series.id, col(Round.series_index) > index)
+    return list(s.exec(query.order_by(col(Round.series_index))))
+
+
+def _notes(occurrence: Occurrence, zone: ZoneInfo) -> list[str]:
+    notes = [p.note(zone) for p in (occurrence.opt_in, occurrence.match) if p is not None]
+    return [n for n in notes if n]
+
+
+def _local(instant: datetime | None, zone: ZoneInfo) -> datetime | None:
+    return None if instant is None else instant.astimezone(zone).replace(tzinfo=None)
+
+
+def _move(r: Round, req: ChangeRequest, *, status: Status, now: datetime, notes: list[str]) -> None:
+    """Apply the change to one round, checking order, window and past times."""
+    old_zone = load_zone(r.timezone)
+    zone = load_zone(req.tz) if req.tz else old_zone
+    match = _point(req.match, zone=zone, now=now, what="match") if req.match else None
+    if status is Status.OPEN:
+        assert match is not None
+        if not match.now and match.instant <= now:
+            raise _past("match", match.local)
+        r.match_at = match.instant
+        notes.extend(_resolved_notes(match, zone))
+        return
+    opt_in = _point(req.opt_in, zone=zone, now=now, what="opt-in") if req.opt_in else None
+    if opt_in is not None and r.opt_in_at is None:
+        raise InputError(f"round {r.id} belongs to a program without opt-in: drop --opt-in")
+    new_opt = _moved(opt_in, r.opt_in_at, zone=zone, old_zone=old_zone, now=now, what="opt-in")
+    new_match = _moved(match, r.match_at, zone=zone, old_zone=old_zone, now=now, what="match")
+    assert new_match is not None
+    if new_opt is not None and new_match <= new_opt:
+        raise InputError("the match time must be after the opt-in time")
+    r.timezone, r.opt_in_at, r.match_at = zone.key, new_opt, new_match
+    for point in (opt_in, match):
+        if point is not None:
+            notes.extend(_resolved_notes(point, zone))
+
+
+def _moved(
+    point: _Point | None,
+    current: datetime | None,
+    *,
+    zone: ZoneInfo,
+    old_zone: ZoneInfo,
+    now: datetime,
+    what: str,
+) -> datetime | None:
+    """The new instant: the one asked for, or the current wall time read in the new zone."""
+    if point is None and (current is None or zone == old_zone):
+        return current
+    local = point.local if point is not None else _local(current, old_zone)
+    assert local is not None
+    instant = point.instant if point is not None else resolve_local(local, zone).instant
+    if (point is None or not point.now) and instant <= now:
+        raise _past(what, local)
+    return instant
+
+
+def _resolved_notes(point: _Point, zone: ZoneInfo) -> list[str]:
+    if point.now:
+        return []
+    note = resolve_local(point.local, zone).note(zone)
+    return [note] if note else []
+
+
+def _move_following(
+    s: Session, series: Series, r: Round, *, status: Status, now: datetime, notes: list[str]
+) -> list[Round]:
+    """Re-anchor the series on round r's new local times and move its later planned rounds."""
+    zone = load_zone(r.timezone)
+    rule = rule_of(series)
+    step = timedelta(weeks=r.series_index * (rule.repeat.weeks or 0))
+    new_match = _local(r.match_at, zone)
+    assert new_match is not None
+    series.base_match = (new_match - step).isoformat()
+    if status is Status.PLANNED and r.opt_in_at is not None:
+        new_opt = _local(r.opt_in_at, zone)
+        assert new_opt is not None
+        series.base_opt_in = (new_opt - step).isoformat()
+    series.timezone = zone.key
+    rule = rule_of(series)  # validates the new window against the interval
+    s.add(series)
+    moved: list[Round] = []
+    for later in _later_rounds(s, series, r.series_index):
+        if later.status != Status.PLANNED:
+            continue
+        occurrence = rule.occurrence(later.series_index)
+        later.timezone = zone.key
+        later.opt_in_at = None if occurrence.opt_in is None else occurrence.opt_in.instant
+        later.match_at = occurrence.match.instant
+        notes.extend(_notes(occurrence, zone))
+        s.add(later)
+        moved.append(later)
+    return moved
