@@ -68,7 +68,8 @@ class SeriesRule:
     """The recurrence of a series of rounds, in naive local wall times of ``zone``.
 
     ``count`` is the total number of rounds; ``until`` the last local date (inclusive) on which a
-    round's match may fall. Neither means open-ended. Invalid rules raise ``InputError`` on
+    round's match may fall, judged on the requested date, before any gap move. Neither means
+    open-ended. Invalid rules raise ``InputError`` on
     construction (see ``validate``); aware datetimes raise ``ValueError`` (a programming error).
     """
 

@@ -116,7 +116,8 @@ def parse_when(text: str) -> When:
 
     Surrounding spaces are ignored and letters may be any case. Without an offset the result is a
     naive local wall time; with one (``Z``, ``+02:00`` or ``+0200``) it is an aware UTC instant.
-    Impossible dates or times (2026-02-30, 24:00) and offsets of a day or more are rejected.
+    Impossible dates or times (2026-02-30, 24:00), offsets of a day or more and instants outside
+    years 1-9999 in UTC are rejected.
     """
     stripped = text.strip()
     if stripped.lower() == "now":
@@ -128,11 +129,11 @@ def parse_when(text: str) -> When:
     try:
         local = datetime(year, month, day, hour, minute, int(found["second"] or 0))
         offset = _parse_offset(found["offset"])
-    except ValueError as exc:
+        if offset is None:
+            return When(local=local)
+        return When(instant=local.replace(tzinfo=offset).astimezone(UTC))
+    except (ValueError, OverflowError) as exc:
         raise _invalid_time(text) from exc
-    if offset is None:
-        return When(local=local)
-    return When(instant=local.replace(tzinfo=offset).astimezone(UTC))
 
 
 def _parse_offset(text: str | None) -> timezone | None:
