@@ -1,0 +1,271 @@
+"""Compose the emails of a round: opt-in invitations, match announcements, "no match" notices.
+
+Text a person typed (names, program titles, templates) reaches a header only as the display name
+of an ``email.headerregistry.Address`` or as a header value cleared of control characters, so it
+can never add a header or a recipient. The HTML alternative escapes every value.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.errors import HeaderParseError
+from email.headerregistry import Address, AddressHeader
+from email.message import EmailMessage
+from email.utils import format_datetime
+from enum import StrEnum
+from string import Template
+from types import MappingProxyType
+
+from sessionctl.errors import InputError
+
+
+class Kind(StrEnum):
+    """What a message tells its recipient."""
+
+    OPT_IN = "opt_in"
+    MATCH = "match"
+    NO_MATCH = "no_match"
+
+
+@dataclass(frozen=True)
+class Person:
+    """An address and a display name (``""`` when unknown)."""
+
+    email: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """Everything one message says. Times are already formatted for people, with their zone."""
+
+    kind: Kind
+    sender: Person
+    recipient: Person
+    message_id: str
+    date: datetime
+    program_title: str
+    round_id: int
+    opt_in_at: str | None
+    match_at: str
+    group: Sequence[Person] = ()
+    join_url: str | None = None
+    skip_url: str | None = None
+
+
+PLACEHOLDERS: tuple[str, ...] = (
+    "name",
+    "program",
+    "round",
+    "match_at",
+    "opt_in_at",
+    "group",
+    "join_url",
+    "skip_url",
+    "links",
+)
+"""Every ``$placeholder`` a template may use, in the order error messages list them."""
+
+DEFAULT_TEMPLATES: Mapping[Kind, tuple[str, str]] = MappingProxyType(
+    {
+        Kind.OPT_IN: (
+            "$program: are you in for round $round?",
+            "Hi $name,\n\n"
+            "A new round of $program is starting. Would you like to be matched this time?\n\n"
+            "$links\n\n"
+            "Answers count until $match_at, when the groups are formed and everyone "
+            "gets their match.\n",
+        ),
+        Kind.MATCH: (
+            "$program: your match for round $round",
+            "Hi $name,\n\n"
+            "Round $round of $program has matched you with:\n\n"
+            "$group\n\n"
+            "Reach out to each other and find a time that suits you all. Enjoy!\n",
+        ),
+        Kind.NO_MATCH: (
+            "$program: no match for you in round $round",
+            "Hi $name,\n\n"
+            "You were the only participant left over in round $round of $program, so there "
+            "was nobody to match you with this time. Sorry about that!\n\n"
+            "We hope to match you in the next round.\n",
+        ),
+    }
+)
+"""(subject, body) per kind, in ``string.Template`` syntax; read-only."""
+
+_NO_LINKS = "Reply to this email to say whether you are in."
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_MESSAGE_ID = re.compile(r"<[^<>@\s]+@[^<>@\s]+>")
+
+
+def compose(
+    env: Envelope, *, templates: Mapping[Kind, tuple[str, str]] | None = None
+) -> EmailMessage:
+    """Build the message for ``env``; ``templates`` replaces the defaults for the kinds it holds.
+
+    Raises ``InputError`` for a recipient or sender address that cannot be sent to, or a template
+    with an unknown placeholder; ``ValueError`` for a naive ``date`` or a malformed
+    ``message_id`` (both are the caller's contract, not user input).
+    """
+    subject_template, body_template = (templates or {}).get(env.kind, DEFAULT_TEMPLATES[env.kind])
+    values = _text_values(env)
+    subject = _one_line(render_template(subject_template, values, part=f"{env.kind} subject"))
+    body = render_template(body_template, values, part=f"{env.kind} body")
+
+    msg = EmailMessage(policy=policy.SMTP)
+    msg["From"] = _address(env.sender)
+    msg["To"] = _address(env.recipient)
+    msg["Date"] = format_datetime(_check_aware(env.date))
+    msg["Subject"] = subject
+    msg["Message-ID"] = _check_message_id(env.message_id)
+    msg["Auto-Submitted"] = "auto-generated"
+    # quoted-printable keeps the message 7-bit, so no server needs 8BITMIME to relay it.
+    msg.set_content(body, cte="quoted-printable")
+    msg.add_alternative(
+        _html_document(env, body_template, subject), subtype="html", cte="quoted-printable"
+    )
+    # add_alternative() stamps the part with its own MIME-Version, which belongs at the top only.
+    for part in msg.iter_parts():
+        del part["MIME-Version"]
+    return msg
+
+
+def envelope_recipients(msg: EmailMessage) -> list[str]:
+    """The addr_spec of the To header: what to give SMTP as envelope recipients."""
+    header = msg["To"]
+    if not isinstance(header, AddressHeader):
+        raise ValueError("message has no To header built with an email policy")
+    return [address.addr_spec for address in header.addresses]
+
+
+def render_template(template: str, values: Mapping[str, str], *, part: str = "") -> str:
+    """Substitute ``$placeholders`` from ``values``; ``$$`` is a literal dollar sign.
+
+    An unknown placeholder or a stray ``$`` raises ``InputError`` naming it and listing the
+    known placeholders (the keys of ``values``). ``part`` names the template in that message.
+    """
+    parsed = Template(template)
+    where = f"the {part} template" if part else "the template"
+    known = ", ".join(f"${key}" for key in values)
+    if not parsed.is_valid():
+        raise InputError(
+            f"invalid placeholder in {where} ({_invalid_location(parsed)}): "
+            f"write $$ for a dollar sign; placeholders are {known}"
+        )
+    unknown = [name for name in parsed.get_identifiers() if name not in values]
+    if unknown:
+        names = ", ".join(f"${name}" for name in unknown)
+        plural = "s" if len(unknown) > 1 else ""
+        raise InputError(f"unknown placeholder{plural} {names} in {where}: use {known}")
+    return parsed.substitute(values)
+
+
+def validate_template(subject: str, body: str) -> None:
+    """Check a custom (subject, body) pair before it is stored; raises ``InputError``."""
+    sample = dict.fromkeys(PLACEHOLDERS, "")
+    if _CONTROL.search(subject):
+        raise InputError("the subject template must be one line of text")
+    if not body.strip():
+        raise InputError("the body template is empty")
+    render_template(subject, sample, part="subject")
+    render_template(body, sample, part="body")
+
+
+def _text_values(env: Envelope) -> dict[str, str]:
+    join_url, skip_url = _one_line(env.join_url or ""), _one_line(env.skip_url or "")
+    return {
+        "name": _one_line(env.recipient.name) or _one_line(env.recipient.email),
+        "program": _one_line(env.program_title),
+        "round": str(env.round_id),
+        "match_at": _one_line(env.match_at),
+        "opt_in_at": _one_line(env.opt_in_at or ""),
+        "group": "\n".join(_person_line(person) for person in env.group),
+        "join_url": join_url,
+        "skip_url": skip_url,
+        "links": "\n".join(_link_lines(join_url, skip_url)) or _NO_LINKS,
+    }
+
+
+def _html_values(env: Envelope) -> dict[str, str]:
+    values = {key: html.escape(value) for key, value in _text_values(env).items()}
+    join_url, skip_url = _one_line(env.join_url or ""), _one_line(env.skip_url or "")
+    values["join_url"], values["skip_url"] = _html_link(join_url), _html_link(skip_url)
+    lines = _link_lines(_html_link(join_url), _html_link(skip_url))
+    values["links"] = "\n".join(lines) or html.escape(_NO_LINKS)
+    return values
+
+
+def _html_document(env: Envelope, body_template: str, subject: str) -> str:
+    # The template is escaped before substitution and every value on its own, so neither the
+    # admin's template nor a member's name can open a tag.
+    text = render_template(html.escape(body_template), _html_values(env), part=f"{env.kind} body")
+    paragraphs = [chunk.strip("\n") for chunk in re.split(r"\n[ \t]*\n", text) if chunk.strip()]
+    body = "\n".join("<p>" + chunk.replace("\n", "<br>\n") + "</p>" for chunk in paragraphs)
+    return (
+        '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{html.escape(subject)}</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    )
+
+
+def _link_lines(join: str, skip: str) -> list[str]:
+    labelled = (("Join this round: ", join), ("Skip this round: ", skip))
+    return [label + url for label, url in labelled if url]
+
+
+def _html_link(url: str) -> str:
+    if not url:
+        return ""
+    if not url.lower().startswith(("https://", "http://")):
+        return html.escape(url)  # only web links become clickable: no javascript: or data:
+    return f'<a href="{html.escape(url)}">{html.escape(url)}</a>'
+
+
+def _person_line(person: Person) -> str:
+    name = _one_line(person.name)
+    email = _one_line(person.email)
+    return f"{name} <{email}>" if name else email
+
+
+def _one_line(text: str) -> str:
+    """``text`` with every control character or line break as a space, runs of spaces as one."""
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def _address(person: Person) -> Address:
+    local, _, domain = person.email.strip().rpartition("@")
+    if not local.isascii():
+        raise InputError(
+            f"cannot send to {person.email!r}: a non-ASCII name before the @ is not supported"
+        )
+    try:
+        if not domain.isascii():  # internationalized domains go out in punycode
+            domain = domain.encode("idna").decode("ascii")
+        return Address(display_name=_one_line(person.name), addr_spec=f"{local}@{domain}")
+    except (ValueError, IndexError, HeaderParseError):  # UnicodeError is a ValueError too
+        raise InputError(f"cannot send to {person.email!r}: not a valid email address") from None
+
+
+def _check_aware(when: datetime) -> datetime:
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"message date must be timezone-aware, got {when!r}")
+    return when
+
+
+def _check_message_id(message_id: str) -> str:
+    if not (message_id.isascii() and _MESSAGE_ID.fullmatch(message_id)):
+        raise ValueError(f"malformed Message-ID {message_id!r}: expected '<left@right>'")
+    return message_id
+
+
+def _invalid_location(parsed: Template) -> str:
+    try:
+        parsed.substitute(dict.fromkeys(parsed.get_identifiers(), ""))
+    except ValueError as err:  # "Invalid placeholder in string: line 1, col 7"
+        return str(err).rpartition(": ")[2]
+    return "unknown position"
