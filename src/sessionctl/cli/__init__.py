@@ -9,13 +9,12 @@ from typing import Annotated
 import typer
 
 from sessionctl import __version__
-from sessionctl.cli import db, members, programs, rounds, views
+from sessionctl.cli import db, members, programs, rounds, runs, views
 from sessionctl.cli.state import AppState, state
 from sessionctl.errors import SessionctlError
 
 app = typer.Typer(
     name="sessionctl",
-    help="Schedule and run matching programs: coffee roulettes, mentoring pairs, lunch groups.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
@@ -25,6 +24,7 @@ app.add_typer(programs.app, name="program")
 app.add_typer(members.app, name="member")
 rounds.register(app)
 views.register(app)
+runs.register(app)
 app.add_typer(db.app, name="db")
 
 
@@ -104,6 +104,9 @@ def _fail(message: str, code: int, hint: str | None = None) -> int:
 def _fail_usage(err: typer.TyperException) -> int:
     message = err.format_message()
     context = getattr(err, "ctx", None)
+    if type(err).__name__ == "NoArgsIsHelpError" and context is not None:
+        sys.stdout.write(context.get_help() + "\n")  # a bare group shows its help, as git does
+        return 2
     hint = None
     if context is not None:
         hint = f"Try '{context.command_path} --help' for help."

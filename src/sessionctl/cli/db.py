@@ -6,7 +6,11 @@ import typer
 
 from sessionctl.cli.state import JsonOption, state
 
-app = typer.Typer(help="Inspect and upgrade the database schema.", no_args_is_help=True)
+app = typer.Typer(
+    help="Inspect and upgrade the database schema.\n\n"
+    "\b\nExample:\n  sessionctl db status\n  sessionctl db upgrade",
+    no_args_is_help=True,
+)
 
 
 @app.command("status")
@@ -46,5 +50,8 @@ def upgrade(ctx: typer.Context) -> None:
     from sessionctl.render import console
     from sessionctl.store import schema
 
-    after = schema.upgrade(state(ctx).database(migrate=False))
-    console.out().print(f"schema {after.revision} is up to date.")
+    db = state(ctx).database(migrate=False)
+    # ensure_current refuses a newer database with its path in the message; upgrade() alone
+    # builds that message without the path.
+    schema.ensure_current(db)
+    console.out().print(f"schema {schema.status(db).revision} is up to date.")

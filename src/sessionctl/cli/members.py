@@ -10,7 +10,12 @@ import typer
 
 from sessionctl.cli.state import JsonOption, state
 
-app = typer.Typer(help="Manage the members of a program.", no_args_is_help=True)
+app = typer.Typer(
+    help="Manage the members of a program.\n\n"
+    "\b\nExample:\n  sessionctl member import coffee-paris members.csv\n"
+    "  sessionctl member list coffee-paris",
+    no_args_is_help=True,
+)
 
 ProgramArg = Annotated[str, typer.Argument(metavar="PROGRAM", help="Program name.")]
 EmailArg = Annotated[str, typer.Argument(metavar="EMAIL", help="Member's email address.")]
@@ -123,7 +128,8 @@ def read_text(file: str) -> str:
 
     try:
         if file == "-":
-            return sys.stdin.read()
+            # Like utf-8-sig for files: spreadsheet exports piped in start with a BOM.
+            return sys.stdin.read().removeprefix("\ufeff")
         return Path(file).read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as err:
         reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)

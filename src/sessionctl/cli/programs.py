@@ -8,7 +8,12 @@ import typer
 
 from sessionctl.cli.state import JsonOption, state
 
-app = typer.Typer(help="Define matching programs and their settings.", no_args_is_help=True)
+app = typer.Typer(
+    help="Define matching programs and their settings.\n\n"
+    "\b\nExample:\n  sessionctl program add coffee-paris --tz Europe/Paris\n"
+    "  sessionctl program list",
+    no_args_is_help=True,
+)
 
 NameArg = Annotated[str, typer.Argument(metavar="NAME", help="Program name, e.g. coffee-paris.")]
 TzOpt = Annotated[

@@ -60,6 +60,8 @@ def check_change(round_id: int, status: Status, *, opt_in: bool, match: bool, zo
 
 
 def check_cancel(round_id: int, status: Status) -> None:
+    if status is Status.CANCELLED:
+        raise InputError(f"round {round_id} is already cancelled: nothing more will be sent")
     if status in FINAL:
         raise InputError(
             f"round {round_id} is {status}, so it cannot be cancelled: {_WHY_FINAL[status]}"

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlalchemy import case
+from sqlmodel import Session, col, func, select
 
 from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import iso, load_zone
 from sessionctl.errors import NotFoundError
 from sessionctl.services.programs import get_program
 from sessionctl.store.engine import Database
-from sessionctl.store.models import Program, Round, Series
+from sessionctl.store.models import Message, Program, Response, Round, Series
 
 
 @dataclass(frozen=True)
@@ -129,8 +130,43 @@ def views_of(s: Session, rows: Sequence[tuple[Round, Program]]) -> list[RoundVie
 
 
 def load_figures(s: Session, round_ids: Sequence[int]) -> dict[int, Figures]:
-    """Invited / opted in / declined per round. No invitations exist before run-due opens one."""
-    return {}
+    """Invited, sent, opted in and declined per round, counted from the invitation (opt-in
+    message) and answer rows themselves: members added or removed later cannot skew them."""
+    if not round_ids:
+        return {}
+    invited = s.exec(
+        select(
+            Message.round_id,
+            func.count(),
+            func.sum(case((col(Message.status) == "sent", 1), else_=0)),
+        )
+        .where(col(Message.round_id).in_(round_ids), Message.kind == "opt_in")
+        .group_by(col(Message.round_id))
+    ).all()
+    answers = s.exec(
+        select(Response.round_id, Response.answer, func.count())
+        .join(
+            Message,
+            (col(Message.round_id) == Response.round_id)
+            & (col(Message.member_id) == Response.member_id)
+            & (col(Message.kind) == "opt_in"),
+        )
+        .where(col(Response.round_id).in_(round_ids))
+        .group_by(col(Response.round_id), col(Response.answer))
+    ).all()
+    yes: dict[int, int] = {}
+    no: dict[int, int] = {}
+    for round_id, answer, count in answers:
+        (yes if answer else no)[round_id] = count
+    return {
+        round_id: Figures(
+            invited=count,
+            opted_in=yes.get(round_id, 0),
+            declined=no.get(round_id, 0),
+            sent=int(sent or 0),
+        )
+        for round_id, count, sent in invited
+    }
 
 
 def _view(r: Round, p: Program, *, repeat: str, figures: Figures | None) -> RoundView:
@@ -160,10 +196,3 @@ def _in_range(v: RoundView, flt: RoundFilter) -> bool:
     if flt.start is not None and day < flt.start:
         return False
     return flt.end is None or day <= flt.end
-
-
-def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    """The instants where a local day starts and the next one starts."""
-    start = datetime.combine(day, time(), tzinfo=zone)
-    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=zone)
-    return start, end

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 
 from sessionctl.domain.recurrence import Occurrence, Repeat, SeriesRule, parse_repeat
 from sessionctl.domain.rounds import PALETTE, Status, check_cancel, check_change
-from sessionctl.domain.times import Resolved, load_zone, parse_when, resolve_local
+from sessionctl.domain.times import load_zone, parse_when, resolve_local
 from sessionctl.errors import InputError
 from sessionctl.services.programs import get_program
 from sessionctl.services.rounds import RoundView, find_round, view_of
@@ -55,6 +55,12 @@ class _Point:
     local: datetime
     instant: datetime
     now: bool = False
+    exact: bool = False  # given with an offset: that instant, even in a fall-back fold
+
+    @property
+    def pinned(self) -> bool:
+        """``now`` or an explicit offset: the instant itself, not the wall time read again."""
+        return self.now or self.exact
 
 
 def schedule(db: Database, program: str, req: ScheduleRequest, *, now: datetime) -> Outcome:
@@ -76,15 +82,16 @@ def schedule(db: Database, program: str, req: ScheduleRequest, *, now: datetime)
         )
         series = _new_series(s, prog, rule, now=now)
         occurrences = _planned(rule, now=now)
-        first = occurrences[0]
-        _check_future(first, opt_in=opt_in, match=match, now=now)
         outcome = Outcome()
         for occurrence in occurrences:
             r = _new_round(prog, series, occurrence, zone=zone, now=now)
+            pinned = (False, False)
             if occurrence.index == 0:
-                _pin_now(r, opt_in=opt_in, match=match)
+                _pin(r, opt_in=opt_in, match=match)
+                _check_future(r, opt_in=opt_in, match=match, now=now)
+                pinned = (opt_in is not None and opt_in.pinned, match.pinned)
             s.add(r)
-            outcome.notes.extend(_notes(occurrence, zone))
+            outcome.notes.extend(_notes(occurrence, zone, pinned=pinned))
         s.flush()
         outcome.rounds = [view_of(s, r) for r in _series_rounds(s, series, fallback=r)]
         return outcome
@@ -188,28 +195,23 @@ def _point(text: str, *, zone: ZoneInfo, now: datetime, what: str) -> _Point:
         return _Point(local=local, instant=now, now=True)
     if when.instant is not None:
         return _Point(
-            local=when.instant.astimezone(zone).replace(tzinfo=None), instant=when.instant
+            local=when.instant.astimezone(zone).replace(tzinfo=None),
+            instant=when.instant,
+            exact=True,
         )
     assert when.local is not None
     return _Point(local=when.local, instant=resolve_local(when.local, zone).instant)
 
 
-def _check_future(
-    first: Occurrence, *, opt_in: _Point | None, match: _Point, now: datetime
-) -> None:
-    if (
-        first.opt_in is not None
-        and opt_in is not None
-        and not opt_in.now
-        and first.opt_in.instant <= now
-    ):
-        raise _past("opt-in", first.opt_in)
-    if not match.now and first.match.instant <= now:
-        raise _past("match", first.match)
+def _check_future(r: Round, *, opt_in: _Point | None, match: _Point, now: datetime) -> None:
+    """Round 0's times (already pinned) must be ahead, unless given as ``now``."""
+    if opt_in is not None and r.opt_in_at is not None and not opt_in.now and r.opt_in_at <= now:
+        raise _past("opt-in", opt_in.local)
+    if not match.now and r.match_at <= now:
+        raise _past("match", match.local)
 
 
-def _past(what: str, local: datetime | Resolved) -> InputError:
-    wall = local.local if isinstance(local, Resolved) else local
+def _past(what: str, wall: datetime) -> InputError:
     return InputError(f"the {what} time {wall:%Y-%m-%d %H:%M} is in the past: give a later time")
 
 
@@ -263,11 +265,12 @@ def _new_round(
     )
 
 
-def _pin_now(r: Round, *, opt_in: _Point | None, match: _Point) -> None:
-    """``now`` means this instant, not the minute the rule keeps for later rounds."""
-    if opt_in is not None and opt_in.now:
+def _pin(r: Round, *, opt_in: _Point | None, match: _Point) -> None:
+    """``now`` means this instant, not the minute the rule keeps for later rounds; a time with
+    an offset means that instant, even where its wall time happens twice."""
+    if opt_in is not None and opt_in.pinned:
         r.opt_in_at = opt_in.instant
-    if match.now:
+    if match.pinned:
         r.match_at = match.instant
 
 
@@ -288,8 +291,12 @@ def _later_rounds(s: Session, series: Series, index: int) -> list[Round]:
     return list(s.exec(query.order_by(col(Round.series_index))))
 
 
-def _notes(occurrence: Occurrence, zone: ZoneInfo) -> list[str]:
-    notes = [p.note(zone) for p in (occurrence.opt_in, occurrence.match) if p is not None]
+def _notes(
+    occurrence: Occurrence, zone: ZoneInfo, *, pinned: tuple[bool, bool] = (False, False)
+) -> list[str]:
+    """Sentences about moved or ambiguous wall times, except for times given as instants."""
+    points = zip((occurrence.opt_in, occurrence.match), pinned, strict=True)
+    notes = [p.note(zone) for p, exact in points if p is not None and not exact]
     return [n for n in notes if n]
 
 
@@ -344,7 +351,7 @@ def _moved(
 
 
 def _resolved_notes(point: _Point, zone: ZoneInfo) -> list[str]:
-    if point.now:
+    if point.pinned:
         return []
     note = resolve_local(point.local, zone).note(zone)
     return [note] if note else []
@@ -359,7 +366,11 @@ def _move_following(
     step = timedelta(weeks=r.series_index * (rule.repeat.weeks or 0))
     new_match = _local(r.match_at, zone)
     assert new_match is not None
-    series.base_match = (new_match - step).isoformat()
+    new_base = new_match - step
+    if series.until is not None:
+        # The end date moves with the series, so moving it later does not drop its last rounds.
+        series.until += new_base.date() - rule.first_match.date()
+    series.base_match = new_base.isoformat()
     if status is Status.PLANNED and r.opt_in_at is not None:
         new_opt = _local(r.opt_in_at, zone)
         assert new_opt is not None

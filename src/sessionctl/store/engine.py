@@ -91,6 +91,9 @@ def _create_private_file(path: Path) -> None:
     """Create the SQLite file with mode 0600 before SQLite does: -wal and -shm copy its mode."""
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError as err:  # FileExistsError here means a file stands where the folder goes
+        raise DatabaseError(f"cannot create folder {path.parent}: {err.strerror}") from err
+    try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
         return

@@ -26,6 +26,8 @@ class Program(SQLModel, table=True):
     sender: str | None = None
     link_base: str | None = None
     created_at: datetime = Field(sa_column=_utc_column())
+    grace_hours: int = 24
+    lookback: int | None = None  # how many past rounds matching counts; None: all
 
 
 class Member(SQLModel, table=True):
@@ -78,4 +80,51 @@ class Round(SQLModel, table=True):
     matched_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     color: str
     seed: int = Field(sa_column=Column(BigInteger, nullable=False))
+    created_at: datetime = Field(sa_column=_utc_column())
+
+
+class Response(SQLModel, table=True):
+    """A member's latest yes/no to a round's opt-in."""
+
+    __tablename__ = "response"
+    __table_args__ = (UniqueConstraint("round_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    answer: bool
+    answered_at: datetime = Field(sa_column=_utc_column())
+
+
+class GroupMember(SQLModel, table=True):
+    """One participant's place in a round's groups; ``extra`` marks who enlarged a group."""
+
+    __tablename__ = "group_member"
+    __table_args__ = (UniqueConstraint("round_id", "member_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    group_no: int
+    member_id: int = Field(foreign_key="member.id")
+    extra: bool = False
+
+
+class Message(SQLModel, table=True):
+    """One email per round, member and kind; its row is also the member's invitation."""
+
+    __tablename__ = "message"
+    __table_args__ = (UniqueConstraint("round_id", "member_id", "kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    round_id: int = Field(foreign_key="round.id", index=True)
+    member_id: int = Field(foreign_key="member.id")
+    kind: str
+    status: str = Field(default="pending", index=True)  # pending, sending, sent, failed
+    attempts: int = 0
+    next_attempt_at: datetime = Field(sa_column=_utc_column())
+    last_error: str | None = None
+    message_id: str
+    claimed_by: str | None = None
+    claimed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    sent_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     created_at: datetime = Field(sa_column=_utc_column())

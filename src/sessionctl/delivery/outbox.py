@@ -1,0 +1,305 @@
+"""The outbox: claim pending messages atomically, send them, record each result at once.
+
+Exactly once: a message is claimed (``pending`` -> ``sending``) in a short write transaction,
+sent with no transaction open, then recorded in another. A run killed after the send but before
+the record leaves only that message to go again, with the same Message-ID. Claims of a dead
+process on this host, or older than the lease on any host, go back to ``pending``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlmodel import Session, col, func, select, update
+
+from sessionctl.delivery.compose import Envelope, Kind, Person, compose, envelope_recipients
+from sessionctl.delivery.transports import SendResult, Transport, TransportUnavailable
+from sessionctl.domain.times import format_local, load_zone
+from sessionctl.errors import SessionctlError
+from sessionctl.store.engine import Database
+from sessionctl.store.models import GroupMember, Member, Message, Program, Round
+
+BATCH = 200
+LEASE = timedelta(minutes=15)
+# Waits before retry 1, 2, ...: the first within minutes, the last about a day after the first try.
+BACKOFF = tuple(timedelta(minutes=m) for m in (2, 10, 30, 60, 180, 360, 720))
+MAX_ATTEMPTS = len(BACKOFF) + 1
+DEFAULT_SENDER = "sessionctl@localhost"
+
+
+_GroupCache = dict[int, dict[int, list[Person]]]  # round -> member -> the others in the group
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: int = 0
+    retried: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Work:
+    message: Message
+    member: Member
+    round: Round
+    program: Program
+
+
+def new_message_id(*, round_id: int, member_id: int, kind: str, sender: str | None) -> str:
+    domain = (sender or DEFAULT_SENDER).rpartition("@")[2] or "localhost"
+    return f"<sessionctl.{round_id}.{member_id}.{kind}.{secrets.token_hex(6)}@{domain}>"
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+def release_stale(db: Database, *, now: datetime) -> int:
+    """Give back claims whose process died on this host, or whose lease ran out anywhere."""
+    host = socket.gethostname()
+    with db.session(write=True) as s:
+        claimed = s.exec(select(Message).where(Message.status == "sending")).all()
+        stale = [m for m in claimed if _is_stale(m, host=host, now=now)]
+        for m in stale:
+            m.status, m.claimed_by, m.claimed_at = "pending", None, None
+            s.add(m)
+        return len(stale)
+
+
+def pending_due(s: Session, *, now: datetime) -> int:
+    query = select(func.count()).where(
+        Message.status == "pending", col(Message.next_attempt_at) <= now
+    )
+    return s.exec(query).one()
+
+
+def waiting_retry(s: Session) -> int:
+    query = select(func.count()).where(Message.status == "pending", col(Message.attempts) > 0)
+    return s.exec(query).one()
+
+
+def deliver(
+    db: Database,
+    *,
+    open_transport: Callable[[], Transport],
+    clock: Callable[[], datetime],
+    worker: str,
+) -> DeliveryReport:
+    """Send every due pending message; one connection for the whole run, opened only if needed."""
+    report = DeliveryReport()
+    batch = _claim(db, worker=worker, now=clock())
+    if not batch:
+        return report
+    try:
+        with open_transport() as transport:
+            cache: _GroupCache = {}
+            while batch:
+                with _releasing(db, batch, worker=worker):
+                    for work in _load(db, batch):
+                        _send_one(
+                            db,
+                            transport,
+                            work,
+                            worker=worker,
+                            clock=clock,
+                            cache=cache,
+                            report=report,
+                        )
+                batch = _claim(db, worker=worker, now=clock())
+    except TransportUnavailable as err:
+        for message_id in batch:
+            _record(
+                db,
+                message_id,
+                SendResult(False, True, None, str(err)),
+                worker=worker,
+                now=clock(),
+                report=report,
+            )
+        report.errors.append(str(err))
+    return report
+
+
+@contextmanager
+def _releasing(db: Database, batch: Sequence[int], *, worker: str) -> Iterator[None]:
+    """If the run stops early (an error that ends the run), unsent claims go back at once."""
+    try:
+        yield
+    except BaseException:
+        with db.session(write=True) as s:
+            s.exec(  # type: ignore[call-overload]
+                update(Message)
+                .where(
+                    col(Message.id).in_(batch),
+                    col(Message.status) == "sending",
+                    col(Message.claimed_by) == worker,
+                )
+                .values(status="pending", claimed_by=None, claimed_at=None)
+            )
+        raise
+
+
+def _claim(db: Database, *, worker: str, now: datetime) -> list[int]:
+    with db.session(write=True) as s:
+        query = (
+            select(Message.id)
+            .where(Message.status == "pending", col(Message.next_attempt_at) <= now)
+            .order_by(col(Message.id))
+            .limit(BATCH)
+            .with_for_update(skip_locked=True)
+        )
+        ids = [i for i in s.exec(query).all() if i is not None]
+        if ids:
+            s.exec(  # type: ignore[call-overload]
+                update(Message)
+                .where(col(Message.id).in_(ids), col(Message.status) == "pending")
+                .values(status="sending", claimed_by=worker, claimed_at=now)
+            )
+        return ids
+
+
+def _load(db: Database, ids: Sequence[int]) -> list[_Work]:
+    with db.session() as s:
+        rows = s.exec(
+            select(Message, Member, Round, Program)
+            .join(Member, col(Message.member_id) == Member.id)
+            .join(Round, col(Message.round_id) == Round.id)
+            .join(Program, col(Round.program_id) == Program.id)
+            .where(col(Message.id).in_(ids))
+            .order_by(col(Message.id))
+        ).all()
+        s.expunge_all()
+    return [_Work(*row) for row in rows]
+
+
+def _send_one(
+    db: Database,
+    transport: Transport,
+    work: _Work,
+    *,
+    worker: str,
+    clock: Callable[[], datetime],
+    cache: _GroupCache,
+    report: DeliveryReport,
+) -> None:
+    try:
+        msg = compose(_envelope(db, work, now=clock(), cache=cache))
+    except SessionctlError as err:
+        result = SendResult(False, False, None, f"cannot compose: {err}")
+    else:
+        result = transport.send(msg, to=envelope_recipients(msg))
+    assert work.message.id is not None
+    _record(
+        db,
+        work.message.id,
+        result,
+        worker=worker,
+        now=clock(),
+        report=report,
+        email=work.member.email,
+    )
+
+
+def _record(
+    db: Database,
+    message_id: int,
+    result: SendResult,
+    *,
+    worker: str,
+    now: datetime,
+    report: DeliveryReport,
+    email: str = "",
+) -> None:
+    with db.session(write=True) as s:
+        m = s.get(Message, message_id)
+        if m is None or m.status != "sending" or m.claimed_by != worker:
+            return  # reclaimed by another run after our lease ran out: it records its own send
+        m.attempts += 1
+        m.claimed_by, m.claimed_at = None, None
+        if result.ok:
+            m.status, m.sent_at, m.last_error = "sent", now, None
+            report.sent += 1
+        elif result.temporary and m.attempts < MAX_ATTEMPTS:
+            m.status, m.last_error = "pending", result.reply
+            m.next_attempt_at = now + BACKOFF[m.attempts - 1]
+            report.retried += 1
+        else:
+            gave_up = f" (gave up after {m.attempts} attempts)" if result.temporary else ""
+            m.status, m.last_error = "failed", f"{result.reply}{gave_up}"
+            report.failed += 1
+            report.errors.append(
+                f"{email or m.member_id} (round {m.round_id}, {m.kind}): {m.last_error}"
+            )
+        s.add(m)
+
+
+def _envelope(db: Database, work: _Work, *, now: datetime, cache: _GroupCache) -> Envelope:
+    r, p, member, m = work.round, work.program, work.member, work.message
+    zone = load_zone(r.timezone)
+    kind = Kind(m.kind)
+    group: list[Person] = []
+    if kind is Kind.MATCH:
+        assert r.id is not None and member.id is not None
+        group = _partners(db, r.id, member.id, cache)
+    return Envelope(
+        kind=kind,
+        sender=Person(p.sender or DEFAULT_SENDER, p.title),
+        recipient=Person(member.email, member.name),
+        message_id=m.message_id,
+        date=now,
+        program_title=p.title,
+        round_id=r.id or 0,
+        opt_in_at=None if r.opt_in_at is None else format_local(r.opt_in_at, zone),
+        match_at=format_local(r.match_at, zone),
+        group=group,
+    )
+
+
+def _partners(db: Database, round_id: int, member_id: int, cache: _GroupCache) -> list[Person]:
+    """The other members of this member's group; a round's groups are loaded once per run."""
+    if round_id not in cache:
+        with db.session() as s:
+            rows = s.exec(
+                select(GroupMember.group_no, Member.id, Member.email, Member.name)
+                .join(Member, col(GroupMember.member_id) == Member.id)
+                .where(GroupMember.round_id == round_id)
+                .order_by(col(GroupMember.group_no), col(Member.email_key))
+            ).all()
+        groups: dict[int, list[tuple[int, Person]]] = {}
+        by_member: dict[int, int] = {}
+        for group_no, mid, email, name in rows:
+            groups.setdefault(group_no, []).append((mid or 0, Person(email, name)))
+            by_member[mid or 0] = group_no
+        cache[round_id] = {
+            mid: [p for other, p in groups[g] if other != mid] for mid, g in by_member.items()
+        }
+    return cache[round_id].get(member_id, [])
+
+
+def _is_stale(m: Message, *, host: str, now: datetime) -> bool:
+    if m.claimed_at is None or m.claimed_by is None:
+        return True
+    if m.claimed_at < now - LEASE:
+        return True
+    claim_host, _, rest = m.claimed_by.partition(":")
+    pid_text = rest.partition(":")[0]
+    return claim_host == host and pid_text.isdigit() and not _alive(int(pid_text))
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return False  # a claim of this very process from before is left over from a crash
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,493 @@
+"""Form the groups of a round: fewest repeats (recent ones weigh most), then mixed teams.
+
+Pure and deterministic: the same participants, history, group size and seed give the same groups
+whatever the input order. The clock and the global random state are never read.
+
+A grouping's cost, by level (each level outweighs everything below it):
+
+1. repeats: pairs placed together who met in the counted history;
+2. extras: last round's extra of an enlarged group is an extra again when someone else could be;
+3. recency and teams, on one scale: a repeat whose latest meeting was the a-th most recent of the
+   R counted rounds costs ceil(R / a) (R for last round's pairs, fading to 1); a same-team pair
+   costs 1. Team mixing never costs a repeat, yields to avoiding a clearly more recent repeat and
+   decides between repeats of long ago (ranking recency strictly above teams would let "met 39,
+   not 40, rounds ago" outweigh any amount of mixing);
+4. each repeat also costs its round's rank (1 oldest .. R newest): with nothing above to decide,
+   the least recent repeat wins.
+
+Search: a randomized greedy build (most constrained people first), swap local search, for pairs
+up to _EXHAUSTIVE people a maximum "never met" matching (Edmonds) so that no chain of re-pairings
+is missed, then an iterated local search. Effort is counted, never timed (timing would break
+determinism).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+MIN_GROUP_SIZE = 2
+MAX_GROUP_SIZE = 6
+
+_SAMPLE = 64  # candidates drawn per slot while building groups in large rounds
+_EXHAUSTIVE = 400  # up to this many participants, every swap partner is tried
+_SWAP_SAMPLE = 200  # swap partners drawn per costly person above that size
+_BUDGET = 800_000  # pair-cost lookups (swap evaluations x group size) allowed in one call
+_MAX_STALL = 60  # iterated-local-search kicks without improvement before stopping
+
+
+@dataclass(frozen=True)
+class Participant:
+    """Someone to place. ``key`` is stable across rounds (e.g. the lowercased email)."""
+
+    key: str
+    team: str | None = None
+
+
+@dataclass(frozen=True)
+class PastRound:
+    """A round whose groups count as history (match messages were created).
+
+    ``order`` ranks rounds: larger is more recent; give distinct values. ``extras`` holds who
+    was an extra member of an enlarged group (e.g. the third of a trio) in that round.
+    """
+
+    order: int
+    groups: Sequence[Sequence[str]]
+    extras: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Result:
+    """Groups (each sorted, the list sorted), a lone participant, extras and repeats."""
+
+    groups: list[list[str]]
+    no_match: list[str]
+    extras: frozenset[str]
+    repeated_pairs: int
+
+
+def pair_history(
+    history: Sequence[PastRound], *, lookback: int | None = None
+) -> dict[frozenset[str], int]:
+    """Map each pair who met in the counted history to the ``order`` of their latest meeting.
+
+    Only the ``lookback`` most recent rounds count (``None``: all of them; 0: none).
+    """
+    met: dict[frozenset[str], int] = {}
+    for past in _count_rounds(history, lookback):
+        for group in past.groups:
+            for a, b in combinations(sorted(set(group)), 2):
+                met[frozenset((a, b))] = past.order
+    return met
+
+
+def form_groups(
+    participants: Sequence[Participant],
+    *,
+    history: Sequence[PastRound],
+    group_size: int,
+    seed: int,
+    lookback: int | None = None,
+) -> Result:
+    """Place every participant in exactly one group, or in ``no_match`` when alone.
+
+    - 0 participants: no groups; 1: that person is ``no_match``.
+    - 2 .. group_size - 1: one group of everyone (smaller than the group size, unavoidably;
+      splitting would only make groups smaller still). No extras.
+    - Otherwise ``n // group_size`` groups; the ``n % group_size`` leftovers join distinct groups
+      round-robin (a pair becomes a trio), so sizes differ by at most one.
+    - Repeats count only the ``lookback`` most recent rounds (``None``: all); the extras rule
+      looks at the most recent round of ``history`` whatever ``lookback`` is.
+
+    Raises ``ValueError`` for a group size outside 2..6, a negative lookback or duplicate keys:
+    programming errors, as the caller validates user input.
+    """
+    if not MIN_GROUP_SIZE <= group_size <= MAX_GROUP_SIZE:
+        raise ValueError(f"group_size must be {MIN_GROUP_SIZE}..{MAX_GROUP_SIZE}: {group_size}")
+    people = sorted(participants, key=lambda person: person.key)
+    keys = [person.key for person in people]
+    if len(set(keys)) != len(keys):
+        raise ValueError("participant keys must be unique")
+    if len(people) <= 1:
+        return Result(groups=[], no_match=keys, extras=frozenset(), repeated_pairs=0)
+    rng = random.Random(seed)
+    search = _Search(people, history=history, group_size=group_size, lookback=lookback)
+    groups = search.solve(rng)
+    extras = _choose_extras(groups, people=people, history=history, group_size=group_size, rng=rng)
+    repeats = sum(1 for g in groups for a, b in combinations(g, 2) if b in search.met[a])
+    return Result(
+        groups=sorted(sorted(keys[p] for p in g) for g in groups),
+        no_match=[],
+        extras=frozenset(keys[p] for p in extras),
+        repeated_pairs=repeats,
+    )
+
+
+def _count_rounds(history: Sequence[PastRound], lookback: int | None) -> list[PastRound]:
+    if lookback is not None and lookback < 0:
+        raise ValueError(f"lookback must be >= 0: {lookback}")
+    rounds = sorted(history, key=lambda past: past.order)
+    return rounds if lookback is None else rounds[len(rounds) - lookback :]
+
+
+def _latest_extras(history: Sequence[PastRound]) -> frozenset[str]:
+    if not history:
+        return frozenset()
+    latest = max(past.order for past in history)
+    return frozenset().union(*(past.extras for past in history if past.order == latest))
+
+
+def _group_sizes(n: int, group_size: int) -> list[int]:
+    if n < group_size:
+        return [n]
+    count, left = divmod(n, group_size)
+    return [group_size + left // count + (i < left % count) for i in range(count)]
+
+
+def _choose_extras(
+    groups: list[list[int]],
+    *,
+    people: Sequence[Participant],
+    history: Sequence[PastRound],
+    group_size: int,
+    rng: random.Random,
+) -> set[int]:
+    """Label the extras of each enlarged group: not last round's extras, then whoever was an
+    extra least recently (never is best), then at random."""
+    last = _latest_extras(history)
+    when: dict[str, int] = {}
+    for past in sorted(history, key=lambda past: past.order):
+        when.update(dict.fromkeys(past.extras, past.order))
+    chosen: set[int] = set()
+    for group in groups:
+        if (extra_count := len(group) - group_size) > 0:
+            keys = [people[p].key for p in group]
+            ranked = sorted(
+                (key in last, key in when, when.get(key, 0), rng.random(), p)
+                for key, p in zip(keys, group, strict=True)
+            )
+            chosen.update(p for *_, p in ranked[:extra_count])
+    return chosen
+
+
+class _Search:
+    """Index-based state of one search: costs, current groups, and the moves on them."""
+
+    def __init__(
+        self,
+        people: Sequence[Participant],
+        *,
+        history: Sequence[PastRound],
+        group_size: int,
+        lookback: int | None,
+    ) -> None:
+        n = len(people)
+        self.n = n
+        self.group_size = group_size
+        self.sizes = sorted(_group_sizes(n, group_size))
+        index = {person.key: i for i, person in enumerate(people)}
+        teams: dict[str, int] = {}
+        self.team = [-1 if p.team is None else teams.setdefault(p.team, len(teams)) for p in people]
+        last = _latest_extras(history)
+        self.prev = [person.key in last for person in people]
+        counted = _count_rounds(history, lookback)
+        ranks = {order: r for r, order in enumerate(sorted({p.order for p in counted}), 1)}
+        pairs = sum(s * (s - 1) // 2 for s in self.sizes)
+        rounds = len(ranks)
+        self.team_unit = rounds * pairs + 1  # outweighs all level-4 costs together
+        self.extra_unit = self.team_unit * ((rounds + 1) * pairs + 1)  # outweighs levels 3-4
+        repeat_unit = self.extra_unit * (n + 1)  # outweighs all extras violations
+        # met[a][b]: the cost of a repeat between a and b; absent when they never met.
+        self.met: list[dict[int, int]] = [{} for _ in range(n)]
+        for past in counted:
+            rank = ranks[past.order]
+            cost = repeat_unit + -(-rounds // (rounds + 1 - rank)) * self.team_unit + rank
+            for group in past.groups:
+                members = {index[k] for k in group if k in index}
+                costs = dict.fromkeys(members, cost)
+                for a in members:  # dict.update: a fast path for large histories
+                    self.met[a].update(costs)
+                    del self.met[a][a]
+        self.groups: list[list[int]] = []
+        self.where = [0] * n
+        self.prev_count: list[int] = []
+        self.changed: set[int] = set()
+
+    def solve(self, rng: random.Random) -> list[list[int]]:
+        if len(self.sizes) == 1:
+            return [list(range(self.n))]
+        self._place(self._build(rng))
+        budget = self._improve(_BUDGET, rng)
+        if self.group_size == 2 and self.n <= _EXHAUSTIVE:
+            # Swaps can miss a long chain of re-pairings that saves a repeat: Edmonds can't.
+            mate = self._mates()
+            grown = _max_matching(mate, self.met)
+            if grown.count(-1) < mate.count(-1):
+                self._place(self._regroup(grown, rng))
+                budget = self._improve(budget, rng)
+        best_cost, best = self._total(), [g[:] for g in self.groups]
+        if self.n > _EXHAUSTIVE:
+            return best
+        stall = 0
+        while best_cost > 0 and budget > 0 and stall < _MAX_STALL:
+            self._kick(rng)
+            budget = self._improve(budget, rng)
+            cost = self._total()
+            if cost < best_cost:
+                best_cost, best, stall = cost, [g[:] for g in self.groups], 0
+                continue
+            stall += 1
+            if cost > best_cost:
+                self._place(best)
+        return best
+
+    def _build(self, rng: random.Random) -> list[list[int]]:
+        """Greedy: who met the most others seeds a group, then each slot takes the cheapest
+        candidate (ties: who met the most others), among all or, in large rounds, a sample."""
+        n, met, team, team_unit = self.n, self.met, self.team, self.team_unit
+        tiebreak = [rng.random() for _ in range(n)]
+        order = sorted(range(n), key=lambda p: (-len(met[p]), tiebreak[p]))
+        avail = order[:]
+        rng.shuffle(avail)
+        pos = {p: i for i, p in enumerate(avail)}
+        left = Counter(team)  # who is still available, by team (-1: no team)
+        seeds = iter(order)
+        groups: list[list[int]] = []
+
+        def take(p: int) -> None:
+            i, last = pos.pop(p), avail.pop()
+            if last != p:
+                avail[i], pos[last] = last, i
+            left[team[p]] -= 1
+
+        for size in self.sizes:
+            group = [next(p for p in seeds if p in pos)]
+            take(group[0])
+            in_group = Counter(team[p] for p in group if team[p] >= 0)
+            while len(group) < size:
+                sampled = len(avail) > 2 * _SAMPLE
+                pool: Iterable[int] = (
+                    (avail[int(rng.random() * len(avail))] for _ in range(_SAMPLE))
+                    if sampled
+                    else avail
+                )
+                # The least same-team cost this slot can have: stop sampling once reached.
+                floor = min((in_group[t] for t, c in left.items() if c > 0 and t >= 0), default=0)
+                if left[-1] > 0 or len(left) > _SAMPLE:
+                    floor = 0
+                best, best_key = -1, (0, 0)
+                for c in pool:
+                    mc = met[c]
+                    cost = sum(mc.get(m, 0) for m in group)
+                    if team[c] >= 0:
+                        cost += in_group[team[c]] * team_unit
+                    if best < 0 or (cost, -len(mc)) < best_key:
+                        best, best_key = c, (cost, -len(mc))
+                        if sampled and cost <= floor * team_unit:
+                            break
+                take(best)
+                group.append(best)
+                if team[best] >= 0:
+                    in_group[team[best]] += 1
+            groups.append(group)
+        return groups
+
+    def _mates(self) -> list[int]:
+        """The current pairs that are no repeat, as a matching: mate of each person or -1."""
+        mate = [-1] * self.n
+        for group in self.groups:
+            for a, b in combinations(group, 2):
+                if mate[a] < 0 and mate[b] < 0 and b not in self.met[a]:
+                    mate[a], mate[b] = b, a
+        return mate
+
+    def _regroup(self, mate: list[int], rng: random.Random) -> list[list[int]]:
+        """Pairs from a matching of people who never met; the unmatched (who all met each
+        other) pair up at random, and an odd one out joins the cheapest pair."""
+        groups = [[a, b] for a, b in enumerate(mate) if a < b]
+        alone = [a for a, b in enumerate(mate) if b < 0]
+        rng.shuffle(alone)
+        groups += [alone[i : i + 2] for i in range(0, len(alone) - 1, 2)]
+        if len(alone) % 2:
+            odd = alone[-1]
+            min(groups, key=lambda g: sum(self._cost(odd, x) for x in g)).append(odd)
+        return groups
+
+    def _place(self, groups: list[list[int]]) -> None:
+        self.groups = [g[:] for g in groups]
+        for gi, group in enumerate(self.groups):
+            for p in group:
+                self.where[p] = gi
+        self.prev_count = [sum(self.prev[p] for p in g) for g in self.groups]
+        self.changed = set(range(len(self.groups)))
+
+    def _violations(self, gi: int, prev_count: int) -> int:
+        if len(self.groups[gi]) <= self.group_size:
+            return 0
+        return max(0, prev_count - self.group_size)
+
+    def _person_cost(self, p: int) -> int:
+        gi = self.where[p]
+        cost = sum(self._cost(p, x) for x in self.groups[gi] if x != p)
+        if self.prev[p] and self._violations(gi, self.prev_count[gi]):
+            cost += self.extra_unit
+        return cost
+
+    def _total(self) -> int:
+        cost = 0
+        for gi, group in enumerate(self.groups):
+            cost += sum(self._cost(a, b) for a, b in combinations(group, 2))
+            cost += self._violations(gi, self.prev_count[gi]) * self.extra_unit
+        return cost
+
+    def _cost(self, a: int, b: int) -> int:
+        team = self.team[a]
+        return self.met[a].get(b, 0) + (team >= 0 and team == self.team[b]) * self.team_unit
+
+    def _delta(self, a: int, b: int) -> int:
+        """Change of the total cost if ``a`` and ``b`` (in different groups) swap places."""
+        ga, gb = self.where[a], self.where[b]
+        ma, mb, ta, tb, team = self.met[a], self.met[b], self.team[a], self.team[b], self.team
+        delta = 0
+        for x in self.groups[ga]:
+            if x != a:
+                delta += mb.get(x, 0) - ma.get(x, 0)
+                if (tx := team[x]) >= 0:
+                    delta += ((tx == tb) - (tx == ta)) * self.team_unit
+        for y in self.groups[gb]:
+            if y != b:
+                delta += ma.get(y, 0) - mb.get(y, 0)
+                if (ty := team[y]) >= 0:
+                    delta += ((ty == ta) - (ty == tb)) * self.team_unit
+        if self.prev[a] != self.prev[b]:
+            shift = 1 if self.prev[b] else -1
+            ca, cb = self.prev_count[ga], self.prev_count[gb]
+            delta += self.extra_unit * (
+                self._violations(ga, ca + shift)
+                - self._violations(ga, ca)
+                + self._violations(gb, cb - shift)
+                - self._violations(gb, cb)
+            )
+        return delta
+
+    def _swap(self, a: int, b: int) -> None:
+        ga, gb = self.where[a], self.where[b]
+        self.groups[ga][self.groups[ga].index(a)] = b
+        self.groups[gb][self.groups[gb].index(b)] = a
+        self.where[a], self.where[b] = gb, ga
+        self.changed.update((ga, gb))
+        shift = self.prev[b] - self.prev[a]
+        self.prev_count[ga] += shift
+        self.prev_count[gb] -= shift
+
+    def _improve(self, budget: int, rng: random.Random) -> int:
+        """Swap costly people with their best partner until no swap helps; returns the budget
+        left. A swap's effect depends only on the two groups, so after the first pass only
+        swaps touching a group changed since the previous pass are tried again."""
+        n = self.n
+        while budget > 0 and self.changed:
+            dirty, self.changed = self.changed, set()
+            costly = [p for p in range(n) if self._person_cost(p) > 0]
+            rng.shuffle(costly)
+            for a in costly:
+                if budget <= 0:
+                    break
+                if self._person_cost(a) == 0:
+                    continue
+                pool = self._partners(a, dirty | self.changed, rng)
+                budget -= len(pool) * self.group_size
+                best, best_delta, home = -1, 0, self.where[a]
+                for b in pool:
+                    if self.where[b] != home:
+                        delta = self._delta(a, b)
+                        if delta < best_delta:
+                            best, best_delta = b, delta
+                if best >= 0:
+                    self._swap(a, best)
+        return budget
+
+    def _partners(self, a: int, dirty: set[int], rng: random.Random) -> Sequence[int]:
+        n = self.n
+        if n > _EXHAUSTIVE:
+            return [int(rng.random() * n) for _ in range(_SWAP_SAMPLE)]
+        if self.where[a] in dirty:
+            start = rng.randrange(n)
+            return (*range(start, n), *range(start))
+        return [b for g in dirty for b in self.groups[g]]
+
+    def _kick(self, rng: random.Random) -> None:
+        """Perturb: swap a few people, at least one of them costly, with random others."""
+        costly = [p for p in range(self.n) if self._person_cost(p) > 0]
+        for _ in range(rng.randint(1, 3)):
+            a = rng.choice(costly) if costly else rng.randrange(self.n)
+            b = rng.randrange(self.n)
+            if self.where[a] != self.where[b]:
+                self._swap(a, b)
+
+
+def _max_matching(mate: list[int], met: list[dict[int, int]]) -> list[int]:
+    """Grow ``mate`` into a maximum matching of the graph "never met" (Edmonds' blossoms).
+
+    A person with no augmenting path now will never have one, so each is searched once.
+    """
+    mate = mate[:]
+    for root in range(len(mate)):
+        if mate[root] < 0:
+            _augment(root, mate, met)
+    return mate
+
+
+def _augment(root: int, mate: list[int], met: list[dict[int, int]]) -> None:
+    """Search an augmenting path from the unmatched ``root`` and flip it if found."""
+    n = len(mate)
+    parent, base, seen = [-1] * n, list(range(n)), [False] * n
+
+    def common_base(a: int, b: int) -> int:
+        on_path = [False] * n
+        while True:
+            a = base[a]
+            on_path[a] = True
+            if mate[a] < 0:
+                break
+            a = parent[mate[a]]
+        while not on_path[base[b]]:
+            b = parent[mate[base[b]]]
+        return base[b]
+
+    def mark(v: int, stop: int, child: int, blossom: list[bool]) -> None:
+        while base[v] != stop:
+            blossom[base[v]] = blossom[base[mate[v]]] = True
+            parent[v], child = child, mate[v]
+            v = parent[mate[v]]
+
+    seen[root] = True
+    queue = [root]
+    for v in queue:
+        met_v = met[v]
+        for to in range(n):
+            if to == v or to in met_v or base[v] == base[to] or mate[v] == to:
+                continue
+            if to == root or (mate[to] >= 0 and parent[mate[to]] >= 0):
+                stop, blossom = common_base(v, to), [False] * n
+                mark(v, stop, to, blossom)
+                mark(to, stop, v, blossom)
+                for i in range(n):
+                    if blossom[base[i]]:
+                        base[i] = stop
+                        if not seen[i]:
+                            seen[i] = True
+                            queue.append(i)
+            elif parent[to] < 0:
+                parent[to] = v
+                if mate[to] < 0:
+                    while to >= 0:
+                        v, after = parent[to], mate[parent[to]]
+                        mate[to], mate[v] = v, to
+                        to = after
+                    return
+                seen[mate[to]] = True
+                queue.append(mate[to])

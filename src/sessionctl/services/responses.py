@@ -1,0 +1,114 @@
+"""Opt-in answers: one at a time or a CSV; the latest answer before the match time counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from sessionctl.domain import validation
+from sessionctl.domain.rounds import Status
+from sessionctl.errors import InputError
+from sessionctl.services.rounds import find_round
+from sessionctl.store.engine import Database
+from sessionctl.store.models import Member, Message, Response, Round
+
+_ANSWERS = {"yes": True, "y": True, "no": False, "n": False}
+
+
+@dataclass(frozen=True)
+class Answer:
+    email: str
+    answer: bool
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class AnswerReport:
+    round: int
+    recorded: int
+    yes: int
+    no: int
+
+    def to_json(self) -> dict[str, int]:
+        return {"round": self.round, "recorded": self.recorded, "yes": self.yes, "no": self.no}
+
+
+def parse_answer(text: str) -> bool:
+    try:
+        return _ANSWERS[text.strip().lower()]
+    except KeyError:
+        raise InputError(f"invalid answer {text!r}: use yes or no") from None
+
+
+def respond(db: Database, round_id: int, answers: list[Answer], *, now: datetime) -> AnswerReport:
+    """Record answers in one transaction; any refused answer records none."""
+    with db.session(write=True) as s:
+        r = find_round(s, round_id)
+        _check_open(r, now=now)
+        invited = _invited(s, r)
+        for a in answers:
+            member = invited.get(validation.email_key(a.email))
+            if member is None:
+                where = f"line {a.line}: " if a.line else ""
+                raise InputError(f"{where}{a.email} was not invited to round {round_id}")
+            _record(s, r, member, a.answer, now=now)
+    yes = sum(a.answer for a in answers)
+    return AnswerReport(round_id, len(answers), yes, len(answers) - yes)
+
+
+def parse_csv(text: str) -> list[Answer]:
+    """Validate a whole ``email,answer`` CSV; raise on the first bad line, naming it."""
+    reader = csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(reader, [])]
+    if header != ["email", "answer"]:
+        raise InputError("line 1: the header must be 'email,answer'")
+    answers: list[Answer] = []
+    seen: dict[str, int] = {}
+    for fields in reader:
+        line = reader.line_num
+        if not any(f.strip() for f in fields):
+            continue
+        if len(fields) != 2:
+            raise InputError(f"line {line}: expected 2 fields (email,answer), got {len(fields)}")
+        try:
+            email, answer = validation.email(fields[0]), parse_answer(fields[1])
+        except InputError as err:
+            raise InputError(f"line {line}: {err}") from None
+        key = validation.email_key(email)
+        if key in seen:
+            raise InputError(f"line {line}: {email} already answered on line {seen[key]}")
+        seen[key] = line
+        answers.append(Answer(email, answer, line))
+    return answers
+
+
+def _check_open(r: Round, *, now: datetime) -> None:
+    if r.status != Status.OPEN:
+        raise InputError(
+            f"round {r.id} is {r.status}: answers are taken only while a round is open"
+        )
+    if now >= r.match_at:
+        raise InputError(f"round {r.id} reached its match time: answers are no longer taken")
+
+
+def _invited(s: Session, r: Round) -> dict[str, Member]:
+    rows = s.exec(
+        select(Member)
+        .join(Message, col(Message.member_id) == Member.id)
+        .where(Message.round_id == r.id, Message.kind == "opt_in")
+    ).all()
+    return {m.email_key: m for m in rows}
+
+
+def _record(s: Session, r: Round, m: Member, answer: bool, *, now: datetime) -> None:
+    existing = s.exec(
+        select(Response).where(Response.round_id == r.id, Response.member_id == m.id)
+    ).first()
+    if existing is None:
+        existing = Response(round_id=r.id or 0, member_id=m.id or 0, answer=answer, answered_at=now)
+    existing.answer, existing.answered_at = answer, now
+    s.add(existing)

@@ -1,0 +1,366 @@
+"""run-due: extend series, open rounds, form groups, deliver. Each step its own transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+from sqlmodel import Session, col, select
+
+from sessionctl.config import Settings
+from sessionctl.delivery import outbox
+from sessionctl.delivery.transports import Transport
+from sessionctl.domain.matching import Participant, PastRound, form_groups
+from sessionctl.domain.rounds import Status
+from sessionctl.domain.times import format_local, load_zone
+from sessionctl.services.scheduling import extend_series
+from sessionctl.store.engine import Database
+from sessionctl.store.models import GroupMember, Member, Message, Program, Response, Round
+
+
+@dataclass
+class RunReport:
+    opened: list[int] = field(default_factory=list)
+    matched: list[int] = field(default_factory=list)
+    missed: list[int] = field(default_factory=list)
+    sent: int = 0
+    failed: int = 0
+    retrying: int = 0
+    lines: list[str] = field(default_factory=list)  # one per round acted on, for people
+    errors: list[str] = field(default_factory=list)  # failures, for stderr
+    skipped: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.failed or self.retrying else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "opened": self.opened,
+            "matched": self.matched,
+            "missed": self.missed,
+            "sent": self.sent,
+            "failed": self.failed,
+            "retrying": self.retrying,
+        }
+
+
+@dataclass(frozen=True)
+class _Due:
+    to_miss: list[tuple[Round, Program, str]]
+    to_open: list[tuple[Round, Program]]
+    to_match: list[tuple[Round, Program]]
+
+
+def run_due(
+    db: Database,
+    *,
+    clock: Callable[[], datetime],
+    open_transport: Callable[[], Transport],
+    dry_run: bool = False,
+    lock: bool = True,
+) -> RunReport:
+    """One cron run. Overlapping runs on this host skip quietly; claims keep any others safe."""
+    with _run_lock(db.settings, enabled=lock and not dry_run) as acquired:
+        if not acquired:
+            return RunReport(skipped=True)
+        if dry_run:
+            return _preview(db, now=clock())
+        return _run(db, clock=clock, open_transport=open_transport)
+
+
+def _run(
+    db: Database, *, clock: Callable[[], datetime], open_transport: Callable[[], Transport]
+) -> RunReport:
+    report = RunReport()
+    now = clock()
+    with db.session(write=True) as s:
+        extend_series(s, now=now)
+    with db.session() as s:
+        due = _find_due(s, now=now)
+        s.expunge_all()
+    for r, p, why in due.to_miss:
+        if _mark_missed(db, r, why=why):
+            report.missed.append(r.id or 0)
+            report.lines.append(f"{_name(r, p)}: missed, {why}; nothing was sent")
+    for r, p in due.to_open:
+        invited = _open(db, r, now=clock())
+        if invited is not None:
+            report.opened.append(r.id or 0)
+            late = (
+                " (late)"
+                if r.opt_in_at is not None and now - r.opt_in_at > timedelta(minutes=30)
+                else ""
+            )
+            report.lines.append(f"{_name(r, p)}: opened{late}, {invited} opt-in messages")
+    for r, p in due.to_match:
+        summary = _match(db, r, p, now=clock())
+        if summary is not None:
+            report.matched.append(r.id or 0)
+            report.lines.append(f"{_name(r, p)}: {summary}")
+    outbox.release_stale(db, now=clock())
+    delivered = outbox.deliver(
+        db, open_transport=open_transport, clock=clock, worker=outbox.worker_id()
+    )
+    report.sent, report.failed, report.errors = delivered.sent, delivered.failed, delivered.errors
+    with db.session() as s:
+        report.retrying = outbox.waiting_retry(s)
+    if delivered.sent or delivered.failed or delivered.retried:
+        report.lines.append(_delivery_line(delivered, report.retrying))
+    return report
+
+
+def _preview(db: Database, *, now: datetime) -> RunReport:
+    report = RunReport()
+    with db.session() as s:
+        due = _find_due(s, now=now)
+        for r, p, why in due.to_miss:
+            report.missed.append(r.id or 0)
+            report.lines.append(f"would mark {_name(r, p)} missed: {why}")
+        for r, p in due.to_open:
+            invited = len(_active_members(s, p))
+            report.opened.append(r.id or 0)
+            report.lines.append(f"would open {_name(r, p)}: {invited} opt-in messages")
+        for r, p in due.to_match:
+            people = len(_participants(s, r, p))
+            report.matched.append(r.id or 0)
+            report.lines.append(f"would match {_name(r, p)}: {people} participants")
+        pending = outbox.pending_due(s, now=now)
+        if pending:
+            report.lines.append(f"would send {pending} pending messages")
+    return report
+
+
+def _find_due(s: Session, *, now: datetime) -> _Due:
+    rows = s.exec(
+        select(Round, Program)
+        .join(Program, col(Round.program_id) == Program.id)
+        .where(col(Round.status).in_([Status.PLANNED, Status.OPEN]))
+        .where((col(Round.opt_in_at) <= now) | (col(Round.match_at) <= now))
+        .order_by(col(Round.match_at), col(Round.id))
+    ).all()
+    due = _Due([], [], [])
+    for r, p in rows:
+        when = format_local(r.match_at, load_zone(r.timezone))
+        grace = timedelta(hours=p.grace_hours)
+        if r.match_at <= now - grace:
+            due.to_miss.append(
+                (
+                    r,
+                    p,
+                    f"its match time {when} passed more than {p.grace_hours} h ago",
+                )
+            )
+        elif r.status == Status.PLANNED and p.opt_in and r.match_at <= now:
+            due.to_miss.append(
+                (
+                    r,
+                    p,
+                    f"its opt-in never went out before its match time {when}",
+                )
+            )
+        elif r.status == Status.PLANNED and p.opt_in:
+            due.to_open.append((r, p))
+        elif r.match_at <= now:
+            due.to_match.append((r, p))
+    return due
+
+
+def _mark_missed(db: Database, r: Round, *, why: str) -> bool:
+    with db.session(write=True) as s:
+        current = s.get(Round, r.id)
+        if current is None or current.status not in (Status.PLANNED, Status.OPEN):
+            return False
+        current.status = Status.MISSED
+        s.add(current)
+        return True
+
+
+def _open(db: Database, r: Round, *, now: datetime) -> int | None:
+    """Fix the invited set (active members now) and create one opt-in message each."""
+    with db.session(write=True) as s:
+        current = s.get(Round, r.id)
+        if current is None or current.status != Status.PLANNED:
+            return None  # another run opened it first
+        program = s.get(Program, current.program_id)
+        assert program is not None and current.id is not None
+        members = _active_members(s, program)
+        _add_messages(
+            s,
+            current.id,
+            [m.id or 0 for m in members],
+            kind="opt_in",
+            sender=program.sender,
+            now=now,
+        )
+        current.status, current.opened_at = Status.OPEN, now
+        s.add(current)
+        return len(members)
+
+
+def _match(db: Database, r: Round, p: Program, *, now: datetime) -> str | None:
+    """Store the groups, create the match messages and mark the round done, in one transaction."""
+    with db.session(write=True) as s:
+        current = s.get(Round, r.id)
+        program = s.get(Program, p.id)
+        assert program is not None
+        if current is None or current.id is None or not _matchable(current, program, now=now):
+            return None  # another run matched it first, or it changed meanwhile
+        people = _participants(s, current, program)
+        result = form_groups(
+            [Participant(str(m.id), m.team) for m in people],
+            history=_history(s, program, before=current),
+            group_size=program.group_size,
+            seed=current.seed,
+            lookback=program.lookback,
+        )
+        rows = [
+            {
+                "round_id": current.id,
+                "group_no": no,
+                "member_id": int(key),
+                "extra": key in result.extras,
+            }
+            for no, group in enumerate(result.groups, start=1)
+            for key in group
+        ]
+        if rows:
+            s.exec(insert(GroupMember), params=rows)  # type: ignore[call-overload]
+        grouped = [int(key) for group in result.groups for key in group]
+        _add_messages(s, current.id, grouped, kind="match", sender=program.sender, now=now)
+        lonely = [int(key) for key in result.no_match]
+        _add_messages(s, current.id, lonely, kind="no_match", sender=program.sender, now=now)
+        current.status, current.matched_at = Status.DONE, now
+        s.add(current)
+    return _match_summary(len(people), len(result.groups), len(lonely))
+
+
+def _matchable(r: Round, p: Program, *, now: datetime) -> bool:
+    if r.match_at > now:
+        return False
+    return r.status == Status.OPEN or (r.status == Status.PLANNED and not p.opt_in)
+
+
+def _match_summary(people: int, groups: int, lonely: int) -> str:
+    if people == 0:
+        return "matched, no participants, no groups"
+    who = "1 person" if people == 1 else f"{people} people"
+    text = f"matched {who} into {groups} group{'s' if groups != 1 else ''}"
+    return text + (", 1 no-match message" if lonely else "")
+
+
+def _active_members(s: Session, p: Program) -> list[Member]:
+    query = (
+        select(Member).where(Member.program_id == p.id, col(Member.active)).order_by(col(Member.id))
+    )
+    return list(s.exec(query))
+
+
+def _participants(s: Session, r: Round, p: Program) -> list[Member]:
+    """Yes-answers of invited members still active at the match (opt-in), else all active."""
+    if not p.opt_in:
+        return _active_members(s, p)
+    query = (
+        select(Member)
+        .join(Response, col(Response.member_id) == Member.id)
+        .join(
+            Message,
+            (col(Message.member_id) == Member.id) & (col(Message.round_id) == Response.round_id),
+        )
+        .where(Response.round_id == r.id, col(Response.answer), col(Member.active))
+        .where(Message.kind == "opt_in", col(Response.answered_at) <= r.match_at)
+        .order_by(col(Member.id))
+    )
+    return list(s.exec(query))
+
+
+def _history(s: Session, p: Program, *, before: Round) -> list[PastRound]:
+    """Groups of the program's done rounds (their match messages exist), oldest first."""
+    rows = s.exec(
+        select(Round.id, GroupMember.group_no, GroupMember.member_id, GroupMember.extra)
+        .join(GroupMember, col(GroupMember.round_id) == Round.id)
+        .where(Round.program_id == p.id, Round.status == Status.DONE, Round.id != before.id)
+        .order_by(col(Round.match_at), col(Round.id))
+    ).all()
+    rounds: dict[int, tuple[dict[int, list[str]], set[str]]] = {}
+    for round_id, group_no, member_id, extra in rows:
+        groups, extras = rounds.setdefault(round_id or 0, ({}, set()))
+        groups.setdefault(group_no, []).append(str(member_id))
+        if extra:
+            extras.add(str(member_id))
+    return [
+        PastRound(order=order, groups=list(groups.values()), extras=frozenset(extras))
+        for order, (groups, extras) in enumerate(rounds.values())
+    ]
+
+
+def _add_messages(
+    s: Session,
+    round_id: int,
+    member_ids: list[int],
+    *,
+    kind: str,
+    sender: str | None,
+    now: datetime,
+) -> None:
+    if not member_ids:
+        return
+    rows = [
+        {
+            "round_id": round_id,
+            "member_id": member_id,
+            "kind": kind,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "message_id": outbox.new_message_id(
+                round_id=round_id, member_id=member_id, kind=kind, sender=sender
+            ),
+            "created_at": now,
+        }
+        for member_id in member_ids
+    ]
+    s.exec(insert(Message), params=rows)  # type: ignore[call-overload]
+
+
+def _name(r: Round, p: Program) -> str:
+    return f"round {r.id} ({p.name})"
+
+
+def _delivery_line(d: outbox.DeliveryReport, retrying: int) -> str:
+    parts = [f"{d.sent} sent"]
+    if d.failed:
+        parts.append(f"{d.failed} failed")
+    if retrying:
+        parts.append(f"{retrying} waiting for a retry")
+    return "messages: " + ", ".join(parts)
+
+
+@contextmanager
+def _run_lock(settings: Settings, *, enabled: bool) -> Iterator[bool]:
+    """An exclusive lock per database on this host; not waiting for it means skipping."""
+    if not enabled:
+        yield True
+        return
+    import fcntl
+    import hashlib
+    import os
+
+    key = hashlib.sha256(settings.db_url.encode()).hexdigest()[:16]
+    path = Path(settings.data_dir) / "locks" / f"run-due-{key}.lock"
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        yield True
+    finally:
+        os.close(fd)
