@@ -14,11 +14,12 @@ from sessionctl.domain.rounds import PALETTE, Status, check_cancel, check_change
 from sessionctl.domain.times import load_zone, parse_when, resolve_local
 from sessionctl.errors import InputError
 from sessionctl.services.programs import get_program
-from sessionctl.services.rounds import RoundView, find_round, view_of
+from sessionctl.services.rounds import RoundView, find_round, views_of
 from sessionctl.store.engine import Database
 from sessionctl.store.models import Program, Round, Series
 
 HORIZON = timedelta(weeks=26)
+ORDER_CHECK = timedelta(weeks=520)
 MAX_ROUNDS = 520
 
 
@@ -93,7 +94,7 @@ def schedule(db: Database, program: str, req: ScheduleRequest, *, now: datetime)
             s.add(r)
             outcome.notes.extend(_notes(occurrence, zone, pinned=pinned))
         s.flush()
-        outcome.rounds = [view_of(s, r) for r in _series_rounds(s, series, fallback=r)]
+        outcome.rounds = _views(s, _series_rounds(s, series, fallback=r))
         return outcome
 
 
@@ -119,7 +120,7 @@ def update(db: Database, round_id: int, req: ChangeRequest, *, now: datetime) ->
         if series is not None:
             changed += _move_following(s, series, r, status=status, now=now, notes=outcome.notes)
         s.flush()
-        outcome.rounds = [view_of(s, c) for c in changed]
+        outcome.rounds = _views(s, changed)
         return outcome
 
 
@@ -143,7 +144,7 @@ def cancel(db: Database, round_id: int, *, following: bool, now: datetime) -> li
             c.status = Status.CANCELLED
             s.add(c)
         s.flush()
-        return [view_of(s, c) for c in changed]
+        return _views(s, changed)
 
 
 def extend_series(s: Session, *, now: datetime) -> int:
@@ -227,7 +228,37 @@ def _planned(rule: SeriesRule, *, now: datetime) -> list[Occurrence]:
         raise InputError(f"{many}: give a smaller --count or an earlier --until")
     if not occurrences:
         occurrences = [rule.occurrence(0)]
+    _check_order(rule, now=now)
     return occurrences
+
+
+def _views(s: Session, rounds: list[Round]) -> list[RoundView]:
+    """Views of rounds of one program, loaded together."""
+    program = s.get(Program, rounds[0].program_id)
+    assert program is not None
+    return views_of(s, [(r, program) for r in rounds])
+
+
+def _check_order(rule: SeriesRule, *, now: datetime) -> None:
+    """Refuse a rule whose times a DST jump puts out of order on some day of the next years.
+
+    Wall-clock windows are checked by the rule itself; a time moved forward by a gap can still
+    land on or after the time meant to follow it when the two are closer than the gap.
+    """
+    checked = rule.occurrences(until_instant=now + ORDER_CHECK)
+    for this, following in zip(checked, [*checked[1:], None], strict=True):
+        if this.opt_in is not None and this.opt_in.instant >= this.match.instant:
+            raise _out_of_order(this, "its opt-in is not before its match", rule.zone)
+        if following is not None and following.starts_at <= this.match.instant:
+            raise _out_of_order(this, "its match is not before the next round starts", rule.zone)
+
+
+def _out_of_order(occurrence: Occurrence, what: str, zone: ZoneInfo) -> InputError:
+    day = occurrence.match.local.date()
+    return InputError(
+        f"on {day} a daylight-saving change in {zone.key} shifts the round's times so that "
+        f"{what}: choose times further apart"
+    )
 
 
 def _new_series(s: Session, prog: Program, rule: SeriesRule, *, now: datetime) -> Series | None:
