@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from sessionctl import __version__
-from sessionctl.cli import db, members, programs, rounds, runs, views
+from sessionctl.cli import db, members, programs, rounds, runs, templates, views
 from sessionctl.cli.state import AppState, state
 from sessionctl.errors import SessionctlError
 
@@ -20,6 +20,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+programs.app.command("template")(templates.template)
 app.add_typer(programs.app, name="program")
 app.add_typer(members.app, name="member")
 rounds.register(app)

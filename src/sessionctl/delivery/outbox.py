@@ -22,6 +22,7 @@ from sessionctl.delivery.compose import Envelope, Kind, Person, compose, envelop
 from sessionctl.delivery.transports import SendResult, Transport, TransportUnavailable
 from sessionctl.domain.times import format_local, load_zone
 from sessionctl.errors import SessionctlError
+from sessionctl.services.templates import custom_templates
 from sessionctl.store.engine import Database
 from sessionctl.store.models import GroupMember, Member, Message, Program, Round
 
@@ -190,7 +191,8 @@ def _send_one(
     report: DeliveryReport,
 ) -> None:
     try:
-        msg = compose(_envelope(db, work, now=clock(), cache=cache))
+        templates = custom_templates(work.program.templates)
+        msg = compose(_envelope(db, work, now=clock(), cache=cache), templates=templates)
     except SessionctlError as err:
         result = SendResult(False, False, None, f"cannot compose: {err}")
     else:

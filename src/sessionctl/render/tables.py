@@ -12,6 +12,7 @@ from rich.text import Text
 from sessionctl.render.text import literal
 from sessionctl.services.members import ImportReport, MemberInfo
 from sessionctl.services.programs import ProgramInfo
+from sessionctl.services.templates import TemplateInfo
 
 
 def sentence(*parts: str) -> Text:
@@ -75,3 +76,17 @@ def members(infos: Sequence[MemberInfo], *, show_active: bool) -> RenderableType
 
 def import_report(report: ImportReport) -> Text:
     return Text(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged.")
+
+
+def templates(infos: Sequence[TemplateInfo]) -> RenderableType:
+    from rich.console import Group
+    from rich.panel import Panel
+
+    panels = []
+    for info in infos:
+        title = Text(f"{info.kind} ({'custom' if info.custom else 'default'})")
+        body = Text.assemble(
+            literal(info.subject, "bold"), "\n\n", literal(info.body, multiline=True)
+        )
+        panels.append(Panel(body, title=title, title_align="left"))
+    return Group(*panels)

@@ -24,6 +24,11 @@ def clean(value: object) -> str:
     return _UNSAFE.sub(_escape_char, unicodedata.normalize("NFC", str(value)))
 
 
-def literal(value: object, style: str = "") -> Text:
-    """A Rich ``Text`` holding user text exactly as typed: no markup, no escape sequences."""
+def literal(value: object, style: str = "", *, multiline: bool = False) -> Text:
+    """A Rich ``Text`` holding user text exactly as typed: no markup, no escape sequences.
+
+    With ``multiline``, line breaks stay line breaks; every other control is still escaped.
+    """
+    if multiline:
+        return Text("\n".join(clean(line) for line in str(value).split("\n")), style=style)
     return Text(clean(value), style=style)

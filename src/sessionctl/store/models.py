@@ -28,6 +28,7 @@ class Program(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc_column())
     grace_hours: int = 24
     lookback: int | None = None  # how many past rounds matching counts; None: all
+    templates: str | None = None  # JSON {kind: [subject, body]} replacing the defaults
 
 
 class Member(SQLModel, table=True):

@@ -1,4 +1,4 @@
-"""answers, groups and messages; grace window and lookback per program
+"""answers, groups and messages; grace window, lookback and templates per program
 
 Revision ID: 0003
 Revises: 0002
@@ -19,6 +19,7 @@ def upgrade() -> None:
     with op.batch_alter_table("program") as batch:
         batch.add_column(sa.Column("grace_hours", sa.Integer, nullable=False, server_default="24"))
         batch.add_column(sa.Column("lookback", sa.Integer, nullable=True))
+        batch.add_column(sa.Column("templates", sa.Text, nullable=True))
     op.create_table(
         "response",
         sa.Column("id", sa.Integer, primary_key=True),
@@ -65,5 +66,6 @@ def downgrade() -> None:
     op.drop_table("group_member")
     op.drop_table("response")
     with op.batch_alter_table("program") as batch:
+        batch.drop_column("templates")
         batch.drop_column("lookback")
         batch.drop_column("grace_hours")

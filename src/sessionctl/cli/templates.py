@@ -1,0 +1,70 @@
+"""program template: see or replace a program's message templates."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sessionctl.cli.state import JsonOption, state
+
+
+def template(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Program name.")],
+    kind: Annotated[
+        str | None, typer.Argument(metavar="[KIND]", help="opt_in, match or no_match.")
+    ] = None,
+    subject: Annotated[
+        str | None, typer.Option("--subject", metavar="TEXT", help="New subject template.")
+    ] = None,
+    body: Annotated[
+        str | None,
+        typer.Option(
+            "--body",
+            metavar="FILE|-",
+            help="New body template from a file; - reads standard input.",
+        ),
+    ] = None,
+    reset: Annotated[
+        bool, typer.Option("--reset", help="Go back to the default for KIND.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the message templates, or replace one kind's subject or body.
+
+    Templates use $placeholders: $name, $program, $round, $opt_in_at, $match_at, $group,
+    $join_url, $skip_url, $links. An unknown placeholder is refused.
+
+    \b
+    Example:
+      sessionctl program template coffee-paris match --subject '$program: meet your match'
+      sessionctl program template coffee-paris opt_in --body opt-in.txt
+    """
+    from sessionctl.cli.members import read_text
+    from sessionctl.errors import InputError
+    from sessionctl.render import console
+    from sessionctl.render.tables import templates as render_templates
+    from sessionctl.services import templates
+
+    db = state(ctx).database()
+    changing = subject is not None or body is not None or reset
+    if kind is None:
+        if changing:
+            raise InputError("give the KIND to change: opt_in, match or no_match")
+        infos = templates.show_templates(db, name)
+    else:
+        parsed = templates.parse_kind(kind)
+        if reset and (subject is not None or body is not None):
+            raise InputError("--reset goes alone: drop --subject and --body")
+        if reset:
+            infos = [templates.reset_template(db, name, parsed)]
+        elif changing:
+            text = None if body is None else read_text(body)
+            infos = [templates.set_template(db, name, parsed, subject=subject, body=text)]
+        else:
+            infos = [i for i in templates.show_templates(db, name) if i.kind == parsed]
+    if as_json:
+        console.print_json([i.to_json() for i in infos])
+    else:
+        console.out().print(render_templates(infos))
