@@ -35,6 +35,7 @@ MAX_GROUP_SIZE = 6
 _SAMPLE = 64  # candidates drawn per slot while building groups in large rounds
 _EXHAUSTIVE = 400  # up to this many participants, every swap partner is tried
 _SWAP_SAMPLE = 200  # swap partners drawn per costly person above that size
+_GIVE_UP = 100  # above that size, stop after this many costly people in a row found no swap
 _BUDGET = 800_000  # pair-cost lookups (swap evaluations x group size) allowed in one call
 _MAX_STALL = 60  # iterated-local-search kicks without improvement before stopping
 
@@ -207,9 +208,13 @@ class _Search:
             rank = ranks[past.order]
             cost = repeat_unit + -(-rounds // (rounds + 1 - rank)) * self.team_unit + rank
             for group in past.groups:
-                members = {index[k] for k in group if k in index}
+                members = [i for k in group if (i := index.get(k)) is not None]
+                if len(members) == 2 and members[0] != members[1]:  # fast path for pairs
+                    a, b = members
+                    self.met[a][b] = self.met[b][a] = cost
+                    continue
                 costs = dict.fromkeys(members, cost)
-                for a in members:  # dict.update: a fast path for large histories
+                for a in costs:
                     self.met[a].update(costs)
                     del self.met[a][a]
         self.groups: list[list[int]] = []
@@ -275,10 +280,9 @@ class _Search:
                     if sampled
                     else avail
                 )
-                # The least same-team cost this slot can have: stop sampling once reached.
-                floor = min((in_group[t] for t, c in left.items() if c > 0 and t >= 0), default=0)
-                if left[-1] > 0 or len(left) > _SAMPLE:
-                    floor = 0
+                floor = 0  # the fewest same-team mates this slot can get: stop sampling there
+                if left[-1] == 0 and len(left) <= _SAMPLE:
+                    floor = min((in_group[t] for t, c in left.items() if c > 0), default=0)
                 best, best_key = -1, (0, 0)
                 for c in pool:
                     mc = met[c]
@@ -385,35 +389,37 @@ class _Search:
         self.prev_count[gb] -= shift
 
     def _improve(self, budget: int, rng: random.Random) -> int:
-        """Swap costly people with their best partner until no swap helps; returns the budget
-        left. A swap's effect depends only on the two groups, so after the first pass only
-        swaps touching a group changed since the previous pass are tried again."""
-        n = self.n
-        while budget > 0 and self.changed:
+        """Swap costly people with the best partner found until no swap helps; returns the
+        budget left. A swap's effect depends only on the two groups, so after the first pass
+        only swaps touching a group changed since the previous pass are tried again."""
+        misses = 0  # sampled rounds: consecutive costly people for whom no swap was found
+        while budget > 0 and self.changed and misses < _GIVE_UP:
             dirty, self.changed = self.changed, set()
-            costly = [p for p in range(n) if self._person_cost(p) > 0]
+            costly = [p for p in range(self.n) if self._person_cost(p) > 0]
             rng.shuffle(costly)
             for a in costly:
-                if budget <= 0:
+                if budget <= 0 or misses >= _GIVE_UP:
                     break
                 if self._person_cost(a) == 0:
                     continue
-                pool = self._partners(a, dirty | self.changed, rng)
+                pool = self._partners(a, dirty, rng)
                 budget -= len(pool) * self.group_size
                 best, best_delta, home = -1, 0, self.where[a]
                 for b in pool:
-                    if self.where[b] != home:
-                        delta = self._delta(a, b)
-                        if delta < best_delta:
-                            best, best_delta = b, delta
+                    if self.where[b] != home and (delta := self._delta(a, b)) < best_delta:
+                        best, best_delta = b, delta
                 if best >= 0:
                     self._swap(a, best)
+                    misses = 0
+                elif self.n > _EXHAUSTIVE:
+                    misses += 1
         return budget
 
     def _partners(self, a: int, dirty: set[int], rng: random.Random) -> Sequence[int]:
         n = self.n
         if n > _EXHAUSTIVE:
             return [int(rng.random() * n) for _ in range(_SWAP_SAMPLE)]
+        dirty = dirty | self.changed
         if self.where[a] in dirty:
             start = rng.randrange(n)
             return (*range(start, n), *range(start))
