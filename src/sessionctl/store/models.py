@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sessionctl.store.types import UTCDateTime
@@ -28,7 +28,8 @@ class Program(SQLModel, table=True):
     created_at: datetime = Field(sa_column=_utc_column())
     grace_hours: int = 24
     lookback: int | None = None  # how many past rounds matching counts; None: all
-    templates: str | None = None  # JSON {kind: [subject, body]} replacing the defaults
+    # JSON {kind: [subject, body]} replacing the default templates
+    templates: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Member(SQLModel, table=True):

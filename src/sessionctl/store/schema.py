@@ -61,7 +61,8 @@ def upgrade(db: Database) -> SchemaStatus:
         revision = _revision(conn)
         state = _state(revision)
         if state == "newer":
-            raise DatabaseError(_newer_message(SchemaStatus("", revision, HEAD, state)))
+            where = db.settings.describe_db()
+            raise DatabaseError(_newer_message(SchemaStatus(where, revision, HEAD, state)))
         if state != "current":
             _run_alembic(conn)
     return status(db)
