@@ -1,10 +1,9 @@
 """The command line: one Typer app, sub-apps per command group, and one error boundary."""
 
-from __future__ import annotations
-
 import sys
 from collections.abc import Sequence
-from typing import Annotated
+from functools import cache
+from typing import Annotated, Any
 
 import typer
 
@@ -66,7 +65,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code; every error becomes one ``error:`` line."""
     shared = AppState()
     try:
-        result = app(
+        result = _command().main(
             args=list(argv) if argv is not None else None,
             prog_name="sessionctl",
             standalone_mode=False,
@@ -86,6 +85,12 @@ def run(argv: Sequence[str] | None = None) -> int:
     finally:
         shared.close()
     return result if isinstance(result, int) else 0
+
+
+@cache
+def _command() -> Any:
+    """The Click command tree, built once per process (tests call ``run`` many times)."""
+    return typer.main.get_command(app)
 
 
 def main() -> None:

@@ -1,7 +1,5 @@
 """db status | db upgrade."""
 
-from __future__ import annotations
-
 import typer
 
 from sessionctl.cli.state import JsonOption, state

@@ -1,7 +1,5 @@
 """member add | import | list | remove."""
 
-from __future__ import annotations
-
 import sys
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,5 @@
 """program add | set | list | show."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

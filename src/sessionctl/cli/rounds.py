@@ -1,7 +1,5 @@
 """schedule | update | cancel: create and move rounds."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """run-due | respond | groups | messages: what happens once rounds are under way."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

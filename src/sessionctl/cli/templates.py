@@ -1,7 +1,5 @@
 """program template: see or replace a program's message templates."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """list | show | planning | ics: read-only views of rounds."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -15,10 +15,11 @@ A grouping's cost, by level (each level outweighs everything below it):
 4. each repeat also costs its round's rank (1 oldest .. R newest): with nothing above to decide,
    the least recent repeat wins.
 
-Search: a randomized greedy build (most constrained people first), swap local search, for pairs
-up to _EXHAUSTIVE people a maximum "never met" matching (Edmonds) so that no chain of re-pairings
-is missed, then an iterated local search. Effort is counted, never timed (timing would break
-determinism).
+Search: a randomized greedy build (most constrained people first), then a swap local search.
+Up to _EXHAUSTIVE people, swaps try every partner, pairs also get a maximum "never met" matching
+(Edmonds' blossoms: no chain of re-pairings that saves a repeat is missed), and an iterated local
+search follows; larger rounds sample partners. Effort is counted, never timed: timing would
+break determinism.
 """
 
 from __future__ import annotations
@@ -132,7 +133,7 @@ def _count_rounds(history: Sequence[PastRound], lookback: int | None) -> list[Pa
     if lookback is not None and lookback < 0:
         raise ValueError(f"lookback must be >= 0: {lookback}")
     rounds = sorted(history, key=lambda past: past.order)
-    return rounds if lookback is None else rounds[len(rounds) - lookback :]
+    return rounds if lookback is None else rounds[max(0, len(rounds) - lookback) :]
 
 
 def _latest_extras(history: Sequence[PastRound]) -> frozenset[str]:
