@@ -112,7 +112,17 @@ def local_zone_name() -> str:
         candidates.append(target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else "")
     with suppress(OSError):
         candidates.append(Path("/etc/timezone").read_text().strip())
-    from zoneinfo import available_timezones
+    return next((name for name in candidates if _is_zone(name)), "UTC")
 
-    known = available_timezones()
-    return next((name for name in candidates if name in known), "UTC")
+
+def _is_zone(name: str) -> bool:
+    from sessionctl.domain.times import load_zone
+    from sessionctl.errors import InputError
+
+    if not name:
+        return False
+    try:
+        load_zone(name)
+    except InputError:
+        return False
+    return True

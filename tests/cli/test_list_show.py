@@ -301,14 +301,15 @@ def _cells(row: str) -> list[str]:
 
 
 def test_list_table_all_programs(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
+    # Across programs, times are shown in this machine's zone (UTC in the tests).
     header, rows = _table(_ok(cli("list")).stdout)
     assert header == ["Round", "Program", "Status", "Opt-in", "Match", "Repeat", "Yes/no/inv"]
     assert rows == [
-        _cells("3 coffee-paris planned 2026-11-25 13:00 CET 2026-11-30 00:30 CET once 0/0/0"),
-        _cells("2 tea-ny planned - 2026-12-02 18:00 EST once 0/0/0"),
-        _cells("1 coffee-paris planned 2026-12-01 09:00 CET 2026-12-03 09:00 CET once 0/0/0"),
-        _cells("4 coffee-paris planned 2026-12-07 09:00 CET 2026-12-10 09:00 CET weekly 0/0/0"),
-        _cells("5 coffee-paris cancelled 2026-12-14 09:00 CET 2026-12-17 09:00 CET weekly 0/0/0"),
+        _cells("3 coffee-paris planned 2026-11-25 12:00 UTC 2026-11-29 23:30 UTC once 0/0/0"),
+        _cells("2 tea-ny planned - 2026-12-02 23:00 UTC once 0/0/0"),
+        _cells("1 coffee-paris planned 2026-12-01 08:00 UTC 2026-12-03 08:00 UTC once 0/0/0"),
+        _cells("4 coffee-paris planned 2026-12-07 08:00 UTC 2026-12-10 08:00 UTC weekly 0/0/0"),
+        _cells("5 coffee-paris cancelled 2026-12-14 08:00 UTC 2026-12-17 08:00 UTC weekly 0/0/0"),
     ]
 
 
@@ -332,11 +333,6 @@ def test_list_table_tz(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
     assert rows[0][3:9] == ["2026-11-25", "21:00", "JST", "2026-11-30", "08:30", "JST"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product.md: views across programs use the machine's local zone; list shows each "
-    "round in its own zone (cli/views.py passes no zone)",
-)
 def test_list_table_all_programs_uses_the_machine_zone(
     cli: Invoke, seeded: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -252,9 +252,12 @@ def test_tz_overrides_the_program_zone(cli: Invoke) -> None:
             match_at="2026-12-03T09:00:00+09:00",
         )
     ]
-    human = _ok(cli("list"))
-    assert "2026-12-01 09:00 JST" in human.stdout
-    assert "2026-12-03 09:00 JST" in human.stdout
+    # The round lives in Tokyo; show gives its own zone, views of the program the program's.
+    shown = _ok(cli("show", "1"))
+    assert "2026-12-01 09:00 JST" in shown.stdout
+    assert "2026-12-03 09:00 JST" in shown.stdout
+    listed = _ok(cli("list", "coffee-paris"))
+    assert "2026-12-01 01:00 CET" in listed.stdout
 
 
 @pytest.mark.usefixtures("coffee")

@@ -35,11 +35,13 @@ def run_due(
 
     settings = state(ctx).settings()
     spec = parse_transport(settings.transport, default_maildir=settings.data_dir / "outbox")
-    password = os.environ.get("SESSIONCTL_SMTP_PASSWORD")
+    # Built (not connected) now, so that a missing password stops the run before it changes
+    # anything, rather than after it opened rounds and claimed messages.
+    transport = open_transport(spec, password=os.environ.get("SESSIONCTL_SMTP_PASSWORD"))
     report = run(
         state(ctx).database(),
         clock=clock.now,
-        open_transport=lambda: open_transport(spec, password=password),
+        open_transport=lambda: transport,
         dry_run=dry_run,
         lock=os.environ.get("SESSIONCTL_RUN_LOCK", "1") != "0",
     )

@@ -1,11 +1,16 @@
 """list | show | planning | ics: read-only views of rounds."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sessionctl.cli.state import JsonOption, TzOption, state
+
+if TYPE_CHECKING:
+    from zoneinfo import ZoneInfo
+
+    from sessionctl.store.engine import Database
 
 ProgramArg = Annotated[
     str | None, typer.Argument(metavar="[PROGRAM]", help="Program name (default: all programs).")
@@ -45,20 +50,23 @@ def list_(
     from sessionctl.render import rounds as render
     from sessionctl.services.rounds import RoundFilter, list_rounds
 
-    zone = load_zone(tz) if tz else None
+    db = state(ctx).database()
+    zone = _view_zone(db, program, tz)
+    # Dates are read in the zone the times are shown in: for JSON without --tz, each round's own.
     flt = RoundFilter(
         program=program,
         status=parse_status(status) if status else None,
         start=parse_date(start) if start else None,
         end=parse_date(end) if end else None,
-        zone=zone,
+        zone=None if as_json and not tz else zone,
     )
-    views = list_rounds(state(ctx).database(), flt)
+    views = list_rounds(db, flt)
     if as_json:
-        console.print_json([v.to_json(zone) for v in views])
+        # JSON times are in --tz when given, else in each round's own zone (the contract).
+        console.print_json([v.to_json(load_zone(tz) if tz else None) for v in views])
         return
-    out = console.out()
-    out.print(render.table(views, zone=zone, show_program=program is None, width=out.width))
+    width = console.out().width
+    console.show(render.table(views, zone=zone, show_program=program is None, width=width))
 
 
 def show(
@@ -118,20 +126,14 @@ def planning(
     """
     from datetime import timedelta
 
-    from sessionctl import clock, config
-    from sessionctl.domain.times import load_zone, parse_date
+    from sessionctl import clock
+    from sessionctl.domain.times import parse_date
     from sessionctl.render import console
     from sessionctl.render.planning import planning as render_planning
-    from sessionctl.services.programs import show_program
     from sessionctl.services.rounds import RoundFilter, list_rounds
 
     db = state(ctx).database()
-    if tz:
-        zone = load_zone(tz)
-    elif program:
-        zone = load_zone(show_program(db, program).timezone)
-    else:
-        zone = load_zone(config.local_zone_name())
+    zone = _view_zone(db, program, tz)
     now = clock.now()
     today = now.astimezone(zone).date()
     first = parse_date(start) if start else today
@@ -184,6 +186,19 @@ def ics(
         output.write_bytes(data)
     except OSError as err:
         raise InputError(f"cannot write {output}: {err.strerror}") from err
+
+
+def _view_zone(db: "Database", program: str | None, tz: str | None) -> "ZoneInfo":
+    """--tz, else the program's zone for one program, else this machine's zone."""
+    from sessionctl import config
+    from sessionctl.domain.times import load_zone
+    from sessionctl.services.programs import show_program
+
+    if tz:
+        return load_zone(tz)
+    if program:
+        return load_zone(show_program(db, program).timezone)
+    return load_zone(config.local_zone_name())
 
 
 def register(app: typer.Typer) -> None:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -102,17 +101,16 @@ def deliver(
         with open_transport() as transport:
             cache: _GroupCache = {}
             while batch:
-                with _releasing(db, batch, worker=worker):
-                    for work in _load(db, batch):
-                        _send_one(
-                            db,
-                            transport,
-                            work,
-                            worker=worker,
-                            clock=clock,
-                            cache=cache,
-                            report=report,
-                        )
+                for work in _load(db, batch):
+                    _send_one(
+                        db,
+                        transport,
+                        work,
+                        worker=worker,
+                        clock=clock,
+                        cache=cache,
+                        report=report,
+                    )
                 batch = _claim(db, worker=worker, now=clock())
     except TransportUnavailable as err:
         for message_id in batch:
@@ -125,26 +123,25 @@ def deliver(
                 report=report,
             )
         report.errors.append(str(err))
+    except BaseException:
+        # An error that ends the run, even while connecting (a rejected login): unsent claims
+        # go back at once rather than wait for the lease, and spend no attempt.
+        _release(db, batch, worker=worker)
+        raise
     return report
 
 
-@contextmanager
-def _releasing(db: Database, batch: Sequence[int], *, worker: str) -> Iterator[None]:
-    """If the run stops early (an error that ends the run), unsent claims go back at once."""
-    try:
-        yield
-    except BaseException:
-        with db.session(write=True) as s:
-            s.exec(  # type: ignore[call-overload]
-                update(Message)
-                .where(
-                    col(Message.id).in_(batch),
-                    col(Message.status) == "sending",
-                    col(Message.claimed_by) == worker,
-                )
-                .values(status="pending", claimed_by=None, claimed_at=None)
+def _release(db: Database, batch: Sequence[int], *, worker: str) -> None:
+    with db.session(write=True) as s:
+        s.exec(  # type: ignore[call-overload]
+            update(Message)
+            .where(
+                col(Message.id).in_(batch),
+                col(Message.status) == "sending",
+                col(Message.claimed_by) == worker,
             )
-        raise
+            .values(status="pending", claimed_by=None, claimed_at=None)
+        )
 
 
 def _claim(db: Database, *, worker: str, now: datetime) -> list[int]:

@@ -6,7 +6,6 @@ import json
 import os
 import re
 import sys
-from functools import cache
 from typing import Any, Literal
 
 from rich.console import Console
@@ -16,14 +15,12 @@ from rich.text import Text
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
 
 
-@cache
 def out() -> Console:
     return Console(
         color_system=_color_system(), highlight=False, emoji=False, markup=False, soft_wrap=False
     )
 
 
-@cache
 def err() -> Console:
     return Console(
         stderr=True,
@@ -33,6 +30,17 @@ def err() -> Console:
         markup=False,
         soft_wrap=True,
     )
+
+
+def show(renderable: Any) -> None:
+    """Print to stdout; a large plain table skips Rich's machinery when there is no styling."""
+    console = out()
+    plain = getattr(renderable, "plain", None)
+    if console.color_system is None and callable(plain):
+        sys.stdout.write(plain())
+        sys.stdout.flush()
+        return
+    console.print(renderable)
 
 
 def _color_system() -> Literal["auto"] | None:

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from rich import box
 from rich.console import Group, RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from sessionctl.domain.rounds import Status
+from sessionctl.domain.rounds import FINAL, Status
 from sessionctl.domain.times import format_local
 from sessionctl.render import console
-from sessionctl.render.text import literal
+from sessionctl.render.grid import Cell, Column, Grid, cell, natural_width
+from sessionctl.render.grid import stacked as stacked_cell
+from sessionctl.render.text import clean, literal
 from sessionctl.services.rounds import RoundView
-from sessionctl.services.scheduling import Outcome
+
+if TYPE_CHECKING:
+    from sessionctl.services.scheduling import Outcome
 
 STATUS_STYLE = {
     Status.PLANNED: "cyan",
@@ -44,38 +48,42 @@ def swatch(view: RoundView) -> Text:
 def table(
     views: Sequence[RoundView], *, zone: ZoneInfo | None, show_program: bool, width: int = 160
 ) -> RenderableType:
-    """One row per round; below about 110 columns opt-in and match stack in one column."""
+    """One row per round; where a row would not fit, opt-in and match stack in one column."""
     if not views:
         return Text("No rounds: schedule one with 'sessionctl schedule PROGRAM --match WHEN'.")
-    stacked = width < 110
-    grid = Table(box=box.SIMPLE_HEAD, pad_edge=False)
-    grid.add_column("Round", justify="right", no_wrap=True, min_width=5)
+    for stacked in (False, True):
+        columns = _columns(show_program=show_program, stacked=stacked)
+        rows = [
+            _row(v, zone=zone or v.zone, show_program=show_program, stacked=stacked) for v in views
+        ]
+        if stacked or natural_width(columns, rows) <= width:
+            break
+    return Grid(columns, rows, width=width)
+
+
+def _columns(*, show_program: bool, stacked: bool) -> list[Column]:
+    columns = [Column("Round", right=True)]
     if show_program:
-        grid.add_column("Program", overflow="fold", min_width=8)
-    grid.add_column("Status", no_wrap=True, min_width=9)
-    time_width = len("2026-06-10 09:00 CEST")
+        columns.append(Column("Program", shrink=True, minimum=8))
+    columns.append(Column("Status"))
+    columns += [Column("Opt-in → match")] if stacked else [Column("Opt-in"), Column("Match")]
+    return [*columns, Column("Repeat", shrink=True, minimum=6), Column("Yes/no/inv", right=True)]
+
+
+def _row(v: RoundView, *, zone: ZoneInfo, show_program: bool, stacked: bool) -> list[Cell]:
+    dim = "dim" if v.status in FINAL else ""
+    f = v.figures
+    row = [cell((SWATCH, v.color), f" {v.id}")]
+    if show_program:
+        row.append(cell((clean(v.program), dim)))
+    row.append(cell((str(v.status), STATUS_STYLE[v.status])))
+    opt_in, match = when(v.opt_in_at, zone), when(v.match_at, zone)
     if stacked:
-        grid.add_column("Opt-in → match", no_wrap=True, min_width=time_width)
+        row.append(stacked_cell((opt_in, dim), (match, dim)))
     else:
-        grid.add_column("Opt-in", no_wrap=True, min_width=time_width)
-        grid.add_column("Match", no_wrap=True, min_width=time_width)
-    grid.add_column("Repeat", overflow="fold", min_width=6)
-    grid.add_column("Yes/no/inv", justify="right", no_wrap=True)
-    for v in views:
-        shown = zone or v.zone
-        f = v.figures
-        row: list[RenderableType] = [Text.assemble(swatch(v), f" {v.id}")]
-        if show_program:
-            row.append(literal(v.program))
-        row.append(status_text(v.status))
-        if stacked:
-            row.append(f"{when(v.opt_in_at, shown)}\n{when(v.match_at, shown)}")
-        else:
-            row += [when(v.opt_in_at, shown), when(v.match_at, shown)]
-        row += [v.repeat, f"{f.opted_in}/{f.declined}/{f.invited}"]
-        final = v.status in (Status.DONE, Status.CANCELLED, Status.MISSED)
-        grid.add_row(*row, style="dim" if final else "")
-    return grid
+        row += [cell((opt_in, dim)), cell((match, dim))]
+    row += [cell((v.repeat, dim)), cell((f"{f.opted_in}/{f.declined}/{f.invited}", dim))]
+    return row
 
 
 def panel(view: RoundView, *, zone: ZoneInfo | None, now: datetime) -> RenderableType:
