@@ -19,6 +19,8 @@ def _program(**changes: Any) -> dict[str, Any]:
         "group_size": 2,
         "sender": None,
         "link_base": None,
+        "grace_hours": 24,
+        "lookback": None,
         "members": 0,
     }
     return {**data, **changes}
@@ -67,6 +69,8 @@ def test_add_prints_sentence_and_settings(cli: Invoke) -> None:
         "group size  2",
         "sender      -",
         "link base   -",
+        "grace       24 h",
+        "lookback    all rounds",
         "members     0",
     ]
 
@@ -309,6 +313,8 @@ def test_list_json_is_sorted_by_name_and_counts_active_members(cli: Invoke) -> N
             "group_size": 4,
             "sender": None,
             "link_base": None,
+            "grace_hours": 24,
+            "lookback": None,
             "members": 0,
         },
     ]
@@ -357,6 +363,8 @@ def test_show_human(cli: Invoke) -> None:
         "group size  2",
         "sender      coffee@example.com",
         "link base   https://coffee.example.com",
+        "grace       24 h",
+        "lookback    all rounds",
         "members     0",
     ]
 

@@ -19,6 +19,8 @@ def test_program_add_then_list_as_json(cli: Invoke) -> None:
             "group_size": 2,
             "sender": None,
             "link_base": None,
+            "grace_hours": 24,
+            "lookback": None,
             "members": 0,
         }
     ]

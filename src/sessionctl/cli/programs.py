@@ -44,6 +44,22 @@ LinkBaseOpt = Annotated[
     str | None,
     typer.Option("--link-base", metavar="URL", help="Base URL for personal join/skip links."),
 ]
+GraceOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--grace-hours",
+        metavar="N",
+        help="How late run-due may still match a round before calling it missed (default: 24).",
+    ),
+]
+LookbackOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--lookback",
+        metavar="N|all",
+        help="How many past rounds matching avoids repeats from (default: all).",
+    ),
+]
 
 
 @app.command("add")
@@ -56,6 +72,8 @@ def add(
     title: TitleOpt = None,
     sender: SenderOpt = None,
     link_base: LinkBaseOpt = None,
+    grace_hours: GraceOpt = None,
+    lookback: LookbackOpt = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add a program.
@@ -67,7 +85,9 @@ def add(
     from sessionctl import clock, config
     from sessionctl.services import programs
 
-    changes = programs.ProgramChanges(tz, opt_in, group_size, title, sender, link_base)
+    changes = programs.ProgramChanges(
+        tz, opt_in, group_size, title, sender, link_base, grace_hours, lookback
+    )
     db = state(ctx).database()
     info = programs.add_program(
         db, name, changes=changes, now=clock.now(), default_zone=config.local_zone_name()
@@ -85,6 +105,8 @@ def set_(
     title: TitleOpt = None,
     sender: SenderOpt = None,
     link_base: LinkBaseOpt = None,
+    grace_hours: GraceOpt = None,
+    lookback: LookbackOpt = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change a program's settings; options not given stay as they are.
@@ -95,7 +117,9 @@ def set_(
     """
     from sessionctl.services import programs
 
-    changes = programs.ProgramChanges(tz, opt_in, group_size, title, sender, link_base)
+    changes = programs.ProgramChanges(
+        tz, opt_in, group_size, title, sender, link_base, grace_hours, lookback
+    )
     info = programs.set_program(state(ctx).database(), name, changes=changes)
     _emit(info, as_json=as_json, verb="updated")
 

@@ -53,6 +53,8 @@ def program(info: ProgramInfo) -> RenderableType:
         ("group size", Text(str(info.group_size))),
         ("sender", literal(info.sender or "-")),
         ("link base", literal(info.link_base or "-")),
+        ("grace", Text(f"{info.grace_hours} h")),
+        ("lookback", Text("all rounds" if info.lookback is None else f"{info.lookback} rounds")),
         ("members", Text(str(info.members))),
     ]
     for label, value in rows:

@@ -25,6 +25,8 @@ class ProgramInfo:
     sender: str | None
     link_base: str | None
     members: int
+    grace_hours: int = 24
+    lookback: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -35,6 +37,8 @@ class ProgramInfo:
             "group_size": self.group_size,
             "sender": self.sender,
             "link_base": self.link_base,
+            "grace_hours": self.grace_hours,
+            "lookback": self.lookback,
             "members": self.members,
         }
 
@@ -49,6 +53,8 @@ class ProgramChanges:
     title: str | None = None
     sender: str | None = None
     link_base: str | None = None
+    grace_hours: int | None = None
+    lookback: str | None = None  # a number of past rounds, or "all"
 
 
 def add_program(
@@ -69,6 +75,8 @@ def add_program(
             group_size=values.group_size or 2,
             sender=values.sender,
             link_base=values.link_base,
+            grace_hours=values.grace_hours or 24,
+            lookback=_lookback(values.lookback),
             created_at=now,
         )
         s.add(program)
@@ -86,6 +94,10 @@ def set_program(db: Database, name: str, *, changes: ProgramChanges) -> ProgramI
                 setattr(
                     program, field, value or None if field in ("sender", "link_base") else value
                 )
+        if values.grace_hours is not None:
+            program.grace_hours = values.grace_hours
+        if values.lookback is not None:
+            program.lookback = _lookback(values.lookback)
         s.add(program)
         s.flush()
         return _info(s, program)
@@ -120,7 +132,13 @@ def _validated(changes: ProgramChanges) -> ProgramChanges:
         validation.group_size(changes.group_size)
     if changes.title is not None:
         validation.single_line(changes.title, what="title")
+    if changes.grace_hours is not None and not 1 <= changes.grace_hours <= 24 * 14:
+        raise InputError(f"invalid grace window {changes.grace_hours}: use 1 to 336 hours")
+    if changes.lookback is not None:
+        _lookback(changes.lookback)
     return ProgramChanges(
+        grace_hours=changes.grace_hours,
+        lookback=changes.lookback,
         timezone=None if changes.timezone is None else load_zone(changes.timezone).key,
         opt_in=changes.opt_in,
         group_size=changes.group_size,
@@ -130,6 +148,15 @@ def _validated(changes: ProgramChanges) -> ProgramChanges:
         if changes.link_base
         else changes.link_base,
     )
+
+
+def _lookback(text: str | None) -> int | None:
+    """How many past rounds matching counts: a number, or all of them (None)."""
+    if text is None or text.strip().lower() == "all":
+        return None
+    if not text.strip().isdigit() or int(text) < 1:
+        raise InputError(f"invalid lookback {text!r}: give a number of rounds (1 or more) or all")
+    return int(text)
 
 
 def _member_counts(s: Session) -> dict[int, int]:
@@ -154,4 +181,6 @@ def _info(s: Session, p: Program, *, members: int | None = None) -> ProgramInfo:
         sender=p.sender,
         link_base=p.link_base,
         members=members,
+        grace_hours=p.grace_hours,
+        lookback=p.lookback,
     )

@@ -1,0 +1,66 @@
+"""The grace window and the matching lookback are program settings that run-due honours."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+import time_machine
+
+from tests.conftest import Invoke
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def test_grace_and_lookback_are_set_and_shown(cli: Invoke) -> None:
+    assert cli("program", "add", "coffee", "--tz", "UTC").code == 0
+    changed = cli("program", "set", "coffee", "--grace-hours", "48", "--lookback", "3", "--json")
+    assert changed.code == 0, changed.stderr
+    assert (changed.json()["grace_hours"], changed.json()["lookback"]) == (48, 3)
+    back = cli("program", "set", "coffee", "--lookback", "all", "--json").json()
+    assert (back["grace_hours"], back["lookback"]) == (48, None)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "message"),
+    [
+        ("--grace-hours", "0", "invalid grace window 0: use 1 to 336 hours"),
+        ("--lookback", "0", "invalid lookback '0': give a number of rounds (1 or more) or all"),
+        (
+            "--lookback",
+            "some",
+            "invalid lookback 'some': give a number of rounds (1 or more) or all",
+        ),
+    ],
+)
+def test_bad_settings_are_refused_and_change_nothing(
+    cli: Invoke, option: str, value: str, message: str
+) -> None:
+    assert cli("program", "add", "coffee", "--tz", "UTC").code == 0
+    before = cli("program", "show", "coffee", "--json").json()
+    result = cli("program", "set", "coffee", option, value)
+    assert (result.code, result.stdout, result.stderr) == (2, "", f"error: {message}\n")
+    assert cli("program", "show", "coffee", "--json").json() == before
+
+
+@pytest.mark.parametrize(("grace", "status"), [("24", "missed"), ("48", "done")])
+def test_a_late_run_matches_within_the_program_grace_window(
+    cli: Invoke, grace: str, status: str
+) -> None:
+    with time_machine.travel(NOW, tick=False):
+        assert cli("program", "add", "coffee", "--tz", "UTC", "--no-opt-in").code == 0
+        assert cli("program", "set", "coffee", "--grace-hours", grace).code == 0
+        for address in ("ana@example.com", "bob@example.com"):
+            assert cli("member", "add", "coffee", address).code == 0
+        assert cli("schedule", "coffee", "--match", "2026-11-26 09:00").code == 0
+    # The machine was down: the next run comes 30 hours after the match time.
+    with time_machine.travel(datetime(2026, 11, 27, 15, 0, tzinfo=UTC), tick=False):
+        result = cli("run-due", "--json")
+        assert result.code == 0, result.stderr
+        [shown] = cli("list", "--json").json()
+    assert shown["status"] == status
+    summary = result.json()
+    assert (summary["missed"], summary["matched"]) == (
+        ([1], []) if status == "missed" else ([], [1])
+    )
+    assert summary["sent"] == (0 if status == "missed" else 2)
