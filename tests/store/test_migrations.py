@@ -126,6 +126,8 @@ def test_database_at_an_earlier_revision_is_upgraded_on_first_use(
         "group_size": 3,
         "sender": "coffee@example.com",
         "link_base": None,
+        "grace_hours": 24,
+        "lookback": None,
         "members": 1,
     }
     assert _version(db_path) == [(schema.HEAD,)]

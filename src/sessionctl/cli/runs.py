@@ -4,7 +4,7 @@ from typing import Annotated
 
 import typer
 
-from sessionctl.cli.state import JsonOption, state
+from sessionctl.cli.state import JsonOption, TzOption, state
 
 RoundArg = Annotated[int, typer.Argument(metavar="ROUND", help="Round number.")]
 
@@ -102,21 +102,37 @@ def respond(
         console.out().print(console.plain(f"Round {report.round}: {counts}."))
 
 
-def groups(ctx: typer.Context, round_id: RoundArg, as_json: JsonOption = False) -> None:
-    """Show the groups a round formed, and who got no match.
+def groups(
+    ctx: typer.Context,
+    round_id: RoundArg,
+    preview: Annotated[
+        bool,
+        typer.Option(
+            "--preview", help="Show the groups an open round would form now; store nothing."
+        ),
+    ] = False,
+    tz: TzOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show the groups of a round, who got no match, and which pairs met before.
 
     \b
     Example:
-      sessionctl groups 12 --json
+      sessionctl groups 12
+      sessionctl groups 12 --preview --json
     """
+    from sessionctl.domain.times import load_zone
     from sessionctl.render import console, runs
-    from sessionctl.services.messages import round_groups
+    from sessionctl.services.groups import round_groups
+    from sessionctl.services.rounds import get_round
 
-    info = round_groups(state(ctx).database(), round_id)
+    db = state(ctx).database()
+    info = round_groups(db, round_id, preview=preview)
     if as_json:
         console.print_json(info.to_json())
     else:
-        console.out().print(runs.groups(info))
+        zone = load_zone(tz) if tz else get_round(db, round_id).zone
+        console.out().print(runs.groups(info, zone=zone))
 
 
 def messages(

@@ -101,7 +101,12 @@ def show(
     elif watch:
         render.watch(lambda: get_round(db, round_id), zone=zone, now=clock.now)
     else:
-        console.out().print(render.panel(view, zone=zone, now=clock.now()))
+        repeats = None
+        if view.status == "done":
+            from sessionctl.services.groups import round_groups
+
+            repeats = round_groups(db, round_id).repeated_pairs
+        console.out().print(render.panel(view, zone=zone, now=clock.now(), repeats=repeats))
 
 
 def planning(

@@ -86,7 +86,10 @@ def _row(v: RoundView, *, zone: ZoneInfo, show_program: bool, stacked: bool) -> 
     return row
 
 
-def panel(view: RoundView, *, zone: ZoneInfo | None, now: datetime) -> RenderableType:
+def panel(
+    view: RoundView, *, zone: ZoneInfo | None, now: datetime, repeats: int | None = None
+) -> RenderableType:
+    """One round; ``repeats`` is the number of its pairs who met before (done rounds)."""
     shown = zone or view.zone
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
@@ -108,6 +111,8 @@ def panel(view: RoundView, *, zone: ZoneInfo | None, now: datetime) -> Renderabl
         grid.add_row("no answer yet", str(f.no_answer))
     if view.matched_at is not None:
         grid.add_row("matched", when(view.matched_at, shown))
+    if repeats is not None:
+        grid.add_row("repeated pairs", str(repeats))
     title = Text.assemble(swatch(view), f" Round {view.id}")
     return Panel(grid, title=title, title_align="left", expand=False, border_style=view.color)
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from zoneinfo import ZoneInfo
 
 from rich import box
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from sessionctl.render.text import literal
-from sessionctl.services.messages import GroupsInfo, MessageInfo
+from sessionctl.services.groups import GroupsInfo, Meeting
+from sessionctl.services.messages import MessageInfo
 
 _STATUS_STYLE = {"pending": "yellow", "sent": "green", "failed": "bold red"}
 
@@ -24,18 +26,33 @@ def _person(email: str, name: str, team: str | None) -> Text:
     return text
 
 
-def groups(info: GroupsInfo) -> RenderableType:
+def groups(info: GroupsInfo, *, zone: ZoneInfo) -> RenderableType:
+    """Each group with its members and, beside it, the pairs in it who met before and when."""
     if not info.groups and not info.no_match:
         return Text(f"Round {info.round} has no groups (yet).")
-    table = Table(box=box.SIMPLE_HEAD, title=f"Round {info.round} groups", title_justify="left")
+    title = f"Round {info.round} groups" + (" (preview: nothing is stored)" if info.preview else "")
+    table = Table(box=box.SIMPLE_HEAD, title=title, title_justify="left")
     table.add_column("Group", justify="right")
     table.add_column("Members")
-    for number, members in enumerate(info.groups, start=1):
+    table.add_column("Met before")
+    for number, (members, met) in enumerate(zip(info.groups, info.met, strict=True), start=1):
         cell = Text("\n").join(_person(*m) for m in members)
-        table.add_row(str(number), cell)
+        table.add_row(str(number), cell, _meetings(met, zone=zone))
     for m in info.no_match:
-        table.add_row("-", Text.assemble(_person(*m), " (no match)"))
-    return table
+        table.add_row("-", Text.assemble(_person(*m), " (no match)"), "")
+    repeats = info.repeated_pairs
+    summary = Text("no pair has met before" if not repeats else f"{repeats} repeated pair(s)")
+    return Group(table, summary)
+
+
+def _meetings(met: Sequence[Meeting], *, zone: ZoneInfo) -> Text:
+    if not met:
+        return Text("new", style="green")
+    lines = []
+    for m in met:
+        day = m.match_at.astimezone(zone).date().isoformat()
+        lines.append(literal(f"{m.first} & {m.second}: round {m.round} ({day})", "yellow"))
+    return Text("\n").join(lines)
 
 
 def messages(infos: Sequence[MessageInfo]) -> RenderableType:

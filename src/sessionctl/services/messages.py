@@ -10,7 +10,7 @@ from sqlmodel import col, select
 
 from sessionctl.services.rounds import find_round
 from sessionctl.store.engine import Database
-from sessionctl.store.models import GroupMember, Member, Message, Program
+from sessionctl.store.models import Member, Message
 
 _PUBLIC_STATUS = {"pending": "pending", "sending": "pending", "sent": "sent", "failed": "failed"}
 
@@ -42,21 +42,6 @@ class MessageInfo:
         }
 
 
-@dataclass(frozen=True)
-class GroupsInfo:
-    round: int
-    program: str
-    groups: list[list[tuple[str, str, str | None]]]  # (email, name, team) per member
-    no_match: list[tuple[str, str, str | None]]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "round": self.round,
-            "groups": [[email for email, _, _ in g] for g in self.groups],
-            "no_match": [email for email, _, _ in self.no_match],
-        }
-
-
 def list_messages(db: Database, *, round_id: int | None, status: str | None) -> list[MessageInfo]:
     with db.session() as s:
         query = select(Message, Member).join(Member, col(Message.member_id) == Member.id)
@@ -82,30 +67,3 @@ def list_messages(db: Database, *, round_id: int | None, status: str | None) -> 
             )
             for m, member in rows
         ]
-
-
-def round_groups(db: Database, round_id: int) -> GroupsInfo:
-    with db.session() as s:
-        r = find_round(s, round_id)
-        program = s.get(Program, r.program_id)
-        assert program is not None
-        rows = s.exec(
-            select(GroupMember.group_no, Member)
-            .join(Member, col(GroupMember.member_id) == Member.id)
-            .where(GroupMember.round_id == round_id)
-            .order_by(col(GroupMember.group_no), col(Member.email_key))
-        ).all()
-        groups: dict[int, list[tuple[str, str, str | None]]] = {}
-        for group_no, m in rows:
-            groups.setdefault(group_no, []).append((m.email, m.name, m.team))
-        lonely = s.exec(
-            select(Member)
-            .join(Message, col(Message.member_id) == Member.id)
-            .where(Message.round_id == round_id, Message.kind == "no_match")
-        ).all()
-        return GroupsInfo(
-            round=round_id,
-            program=program.name,
-            groups=[groups[k] for k in sorted(groups)],
-            no_match=[(m.email, m.name, m.team) for m in lonely],
-        )

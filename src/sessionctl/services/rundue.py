@@ -15,12 +15,12 @@ from sqlmodel import Session, col, select
 from sessionctl.config import Settings
 from sessionctl.delivery import outbox
 from sessionctl.delivery.transports import Transport
-from sessionctl.domain.matching import Participant, PastRound, form_groups
 from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import format_local, load_zone
+from sessionctl.services import groups
 from sessionctl.services.scheduling import extend_series
 from sessionctl.store.engine import Database
-from sessionctl.store.models import GroupMember, Member, Message, Program, Response, Round
+from sessionctl.store.models import GroupMember, Message, Program, Round
 
 
 @dataclass
@@ -123,11 +123,11 @@ def _preview(db: Database, *, now: datetime) -> RunReport:
             report.missed.append(r.id or 0)
             report.lines.append(f"would mark {_name(r, p)} missed: {why}")
         for r, p in due.to_open:
-            invited = len(_active_members(s, p))
+            invited = len(groups.active_members(s, p))
             report.opened.append(r.id or 0)
             report.lines.append(f"would open {_name(r, p)}: {invited} opt-in messages")
         for r, p in due.to_match:
-            people = len(_participants(s, r, p))
+            people = len(groups.participants(s, r, p))
             report.matched.append(r.id or 0)
             report.lines.append(f"would match {_name(r, p)}: {people} participants")
         pending = outbox.pending_due(s, now=now)
@@ -189,7 +189,7 @@ def _open(db: Database, r: Round, *, now: datetime) -> int | None:
             return None  # another run opened it first
         program = s.get(Program, current.program_id)
         assert program is not None and current.id is not None
-        members = _active_members(s, program)
+        members = groups.active_members(s, program)
         _add_messages(
             s,
             current.id,
@@ -211,14 +211,7 @@ def _match(db: Database, r: Round, p: Program, *, now: datetime) -> str | None:
         assert program is not None
         if current is None or current.id is None or not _matchable(current, program, now=now):
             return None  # another run matched it first, or it changed meanwhile
-        people = _participants(s, current, program)
-        result = form_groups(
-            [Participant(str(m.id), m.team) for m in people],
-            history=_history(s, program, before=current),
-            group_size=program.group_size,
-            seed=current.seed,
-            lookback=program.lookback,
-        )
+        people, result = groups.form(s, current, program)
         rows = [
             {
                 "round_id": current.id,
@@ -252,51 +245,6 @@ def _match_summary(people: int, groups: int, lonely: int) -> str:
     who = "1 person" if people == 1 else f"{people} people"
     text = f"matched {who} into {groups} group{'s' if groups != 1 else ''}"
     return text + (", 1 no-match message" if lonely else "")
-
-
-def _active_members(s: Session, p: Program) -> list[Member]:
-    query = (
-        select(Member).where(Member.program_id == p.id, col(Member.active)).order_by(col(Member.id))
-    )
-    return list(s.exec(query))
-
-
-def _participants(s: Session, r: Round, p: Program) -> list[Member]:
-    """Yes-answers of invited members still active at the match (opt-in), else all active."""
-    if not p.opt_in:
-        return _active_members(s, p)
-    query = (
-        select(Member)
-        .join(Response, col(Response.member_id) == Member.id)
-        .join(
-            Message,
-            (col(Message.member_id) == Member.id) & (col(Message.round_id) == Response.round_id),
-        )
-        .where(Response.round_id == r.id, col(Response.answer), col(Member.active))
-        .where(Message.kind == "opt_in", col(Response.answered_at) <= r.match_at)
-        .order_by(col(Member.id))
-    )
-    return list(s.exec(query))
-
-
-def _history(s: Session, p: Program, *, before: Round) -> list[PastRound]:
-    """Groups of the program's done rounds (their match messages exist), oldest first."""
-    rows = s.exec(
-        select(Round.id, GroupMember.group_no, GroupMember.member_id, GroupMember.extra)
-        .join(GroupMember, col(GroupMember.round_id) == Round.id)
-        .where(Round.program_id == p.id, Round.status == Status.DONE, Round.id != before.id)
-        .order_by(col(Round.match_at), col(Round.id))
-    ).all()
-    rounds: dict[int, tuple[dict[int, list[str]], set[str]]] = {}
-    for round_id, group_no, member_id, extra in rows:
-        groups, extras = rounds.setdefault(round_id or 0, ({}, set()))
-        groups.setdefault(group_no, []).append(str(member_id))
-        if extra:
-            extras.add(str(member_id))
-    return [
-        PastRound(order=order, groups=list(groups.values()), extras=frozenset(extras))
-        for order, (groups, extras) in enumerate(rounds.values())
-    ]
 
 
 def _add_messages(
