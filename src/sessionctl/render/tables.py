@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich import box
 from rich.console import RenderableType
@@ -12,7 +13,9 @@ from rich.text import Text
 from sessionctl.render.text import literal
 from sessionctl.services.members import ImportReport, MemberInfo
 from sessionctl.services.programs import ProgramInfo
-from sessionctl.services.templates import TemplateInfo
+
+if TYPE_CHECKING:
+    from sessionctl.services.templates import TemplateInfo
 
 
 def sentence(*parts: str) -> Text:
