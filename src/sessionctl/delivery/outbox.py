@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import secrets
 import socket
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -73,9 +74,45 @@ def release_stale(db: Database, *, now: datetime) -> int:
         return len(stale)
 
 
+@dataclass(frozen=True)
+class Dropped:
+    """Unsent invitations of one round that is no longer open."""
+
+    round_id: int
+    program: str
+    status: str
+    count: int
+
+
+def drop_unanswerable(db: Database) -> list[Dropped]:
+    """Fail the unsent invitations (e.g. waiting for a retry) of rounds no longer open:
+    cancelled, matched or missed. Their answers would be refused, so they never go out."""
+    with db.session(write=True) as s:
+        rows = s.exec(
+            select(Message, Round.status, Program.name)
+            .join(Round, col(Message.round_id) == Round.id)
+            .join(Program, col(Round.program_id) == Program.id)
+            .where(Message.status == "pending", Message.kind == "opt_in", Round.status != "open")
+        ).all()
+        counts: Counter[tuple[int, str, str]] = Counter()
+        for m, status, program in rows:
+            m.status = "failed"
+            m.last_error = (
+                f"not sent: round {m.round_id} is {status}, its answers are no longer taken"
+            )
+            s.add(m)
+            counts[m.round_id, program, status] += 1
+    return [Dropped(*key, count) for key, count in sorted(counts.items())]
+
+
 def pending_due(s: Session, *, now: datetime) -> int:
-    query = select(func.count()).where(
-        Message.status == "pending", col(Message.next_attempt_at) <= now
+    """Messages a run would send now: not the invitations it would drop instead."""
+    query = (
+        select(func.count())
+        .select_from(Message)
+        .join(Round, col(Message.round_id) == Round.id)
+        .where(Message.status == "pending", col(Message.next_attempt_at) <= now)
+        .where((col(Message.kind) != "opt_in") | (col(Round.status) == "open"))
     )
     return s.exec(query).one()
 

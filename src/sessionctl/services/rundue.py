@@ -103,6 +103,12 @@ def _run(
         if summary is not None:
             report.matched.append(r.id or 0)
             report.lines.append(f"{_name(r, p)}: {summary}")
+    for d in outbox.drop_unanswerable(db):
+        what = "opt-in message" if d.count == 1 else "opt-in messages"
+        report.lines.append(
+            f"round {d.round_id} ({d.program}): {d.count} unsent {what} dropped, "
+            f"the round is {d.status}"
+        )
     outbox.release_stale(db, now=clock())
     delivered = outbox.deliver(
         db, open_transport=open_transport, clock=clock, worker=outbox.worker_id()
