@@ -65,11 +65,17 @@ def _set_round(db_path: Path, round_id: int, **columns: str) -> None:
     assert changed == 1
 
 
-def _open_round(db_path: Path, round_id: int, opened_at: str = "2026-11-25 12:00:00") -> None:
-    """Put a round in the ``open`` state as run-due would (datetimes are stored as naive UTC).
+def _open_by_run_due(cli: Invoke) -> None:
+    """Open round 1 for real: its opt-in time is now, so run-due opens it (no members yet)."""
+    result = cli("run-due", "--json")
+    assert (result.code, result.stderr) == (0, "")
+    assert result.json()["opened"] == [1]
 
-    This stands in for run-due until run-due tests exist.
-    """
+
+def _open_round(db_path: Path, round_id: int, opened_at: str = "2026-11-25 12:00:00") -> None:
+    """Put a later round in the ``open`` state directly (datetimes are stored as naive UTC):
+    run-due opens rounds in time order, so an open round after a planned one of the same
+    series cannot be reached otherwise in one frozen instant."""
     _set_round(db_path, round_id, status="open", opened_at=opened_at)
 
 
@@ -445,7 +451,7 @@ def test_following_later_keeps_the_rounds_of_a_series_with_an_end_date(
 def test_open_round_match_moves(
     cli: Invoke, db_path: Path, before: list[dict[str, Any]], match: str, expected: str
 ) -> None:
-    _open_round(db_path, 1)
+    _open_by_run_due(cli)
     result = _ok(cli("update", "1", "--match", match, "--json"))
     assert result.stderr == ""
     change = {"status": "open", "opened_at": NOW_PARIS, "match_at": expected}
@@ -456,7 +462,7 @@ def test_open_round_match_moves(
 def test_open_round_match_in_the_past_is_refused(
     cli: Invoke, db_path: Path, before: list[dict[str, Any]]
 ) -> None:
-    _open_round(db_path, 1)
+    _open_by_run_due(cli)
     opened = _rounds(cli)
     result = cli("update", "1", "--match", "2026-11-25 12:30")
     _assert_error(result, "the match time 2026-11-25 12:30 is in the past: give a later time")
@@ -476,7 +482,7 @@ def test_open_round_match_in_the_past_is_refused(
 def test_open_round_refuses_opt_in_and_zone(
     cli: Invoke, db_path: Path, before: list[dict[str, Any]], args: tuple[str, ...]
 ) -> None:
-    _open_round(db_path, 1)
+    _open_by_run_due(cli)
     opened = _rounds(cli)
     result = cli("update", "1", *args)
     _assert_error(result, "round 1 is open: its opt-in went out, so only --match can change")
@@ -486,7 +492,7 @@ def test_open_round_refuses_opt_in_and_zone(
 def test_open_round_following_moves_later_matches(
     cli: Invoke, db_path: Path, before: list[dict[str, Any]]
 ) -> None:
-    _open_round(db_path, 1)
+    _open_by_run_due(cli)
     result = _ok(cli("update", "1", "--match", "2026-11-28 09:00", "--following", "--json"))
     changes = {
         1: {"status": "open", "opened_at": NOW_PARIS, "match_at": "2026-11-28T09:00:00+01:00"},
@@ -551,7 +557,7 @@ def test_cancel_json(cli: Invoke, before: list[dict[str, Any]]) -> None:
 
 
 def test_cancel_an_open_round(cli: Invoke, db_path: Path, before: list[dict[str, Any]]) -> None:
-    _open_round(db_path, 1)
+    _open_by_run_due(cli)
     _ok(cli("cancel", "1"))
     change = {"status": "cancelled", "opened_at": NOW_PARIS}
     assert _rounds(cli) == _expect(before, {1: change})
