@@ -1,10 +1,13 @@
 """run-due | respond | groups | messages: what happens once rounds are under way."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sessionctl.cli.state import JsonOption, TzOption, state
+
+if TYPE_CHECKING:
+    from sessionctl.services.responses import AnswerReport
 
 RoundArg = Annotated[int, typer.Argument(metavar="ROUND", help="Round number.")]
 
@@ -69,23 +72,54 @@ def respond(
             help="CSV with a header row email,answer; - reads standard input.",
         ),
     ] = None,
+    token: Annotated[
+        str | None,
+        typer.Option("--token", metavar="TOKEN", help="The token of a join or skip link."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record opt-in answers: one, or a CSV of email,answer (all or nothing).
+    """Record opt-in answers: one, a CSV of email,answer (all or nothing), or a link's token.
 
     \b
     Example:
       sessionctl respond 12 ana@example.com yes
       sessionctl respond 12 --import answers.csv
+      sessionctl respond --token MS4xMi4zNDUueQ.nMl-6xnq304Q8sr8N9eLbBTF5VwNjcLWDvZLSYFXHb4
     """
     from sessionctl import clock
-    from sessionctl.cli.members import read_text
     from sessionctl.errors import InputError
     from sessionctl.render import console
     from sessionctl.services import responses
 
-    if round_id is None:
-        raise InputError("give ROUND EMAIL yes|no, or ROUND --import FILE")
+    if token is not None:
+        if round_id is not None or import_file is not None:
+            raise InputError("--token goes alone: the token names the round and the member")
+        done = responses.respond_token(state(ctx).database(), token, now=clock.now())
+        yes = int(done.answer)
+        report = responses.AnswerReport(done.round, 1, yes, 1 - yes)
+    elif round_id is None:
+        raise InputError("give ROUND EMAIL yes|no, ROUND --import FILE, or --token TOKEN")
+    else:
+        report = _respond(ctx, round_id, email, answer, import_file)
+    if as_json:
+        console.print_json(report.to_json())
+    else:
+        counts = f"{report.recorded} answers recorded ({report.yes} yes, {report.no} no)"
+        console.out().print(console.plain(f"Round {report.round}: {counts}."))
+
+
+def _respond(
+    ctx: typer.Context,
+    round_id: int,
+    email: str | None,
+    answer: str | None,
+    import_file: str | None,
+) -> "AnswerReport":
+    from sessionctl import clock
+    from sessionctl.cli.members import read_text
+    from sessionctl.errors import InputError
+    from sessionctl.services import responses
+
     if import_file is not None:
         if email is not None:
             raise InputError("give either EMAIL yes|no or --import FILE, not both")
@@ -94,12 +128,7 @@ def respond(
         raise InputError("give ROUND EMAIL yes|no, or ROUND --import FILE")
     else:
         answers = [responses.Answer(email, responses.parse_answer(answer))]
-    report = responses.respond(state(ctx).database(), round_id, answers, now=clock.now())
-    if as_json:
-        console.print_json(report.to_json())
-    else:
-        counts = f"{report.recorded} answers recorded ({report.yes} yes, {report.no} no)"
-        console.out().print(console.plain(f"Round {report.round}: {counts}."))
+    return responses.respond(state(ctx).database(), round_id, answers, now=clock.now())
 
 
 def groups(
@@ -172,3 +201,40 @@ def register(app: typer.Typer) -> None:
     app.command("groups")(groups)
     app.command("messages")(messages)
     app.command("run-due")(run_due)
+    app.command("serve")(serve)
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[
+        int, typer.Option("--port", min=0, max=65535, help="Port; 0 picks a free one.")
+    ] = 8080,
+) -> None:
+    """Answer the join/skip links of opt-in emails over HTTP (put a TLS proxy in front).
+
+    Set the program's link base to the public address: program set NAME --link-base URL.
+
+    \b
+    Example:
+      sessionctl serve --port 8080
+    """
+    from sessionctl import clock
+    from sessionctl.errors import RunError
+    from sessionctl.render import console
+    from sessionctl.web import make_server
+
+    try:
+        server = make_server(state(ctx).database(), host=host, port=port, clock=clock.now)
+    except OSError as err:
+        raise RunError(f"cannot listen on {host}:{port}: {err.strerror}") from err
+    bound_port = server.server_address[1]
+    console.err().print(
+        console.plain(f"Answering links on http://{host}:{bound_port} (Ctrl-C stops)")
+    )
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

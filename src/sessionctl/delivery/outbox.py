@@ -21,6 +21,7 @@ from sqlmodel import Session, col, func, select, update
 from sessionctl.delivery.compose import Envelope, Kind, Person, compose, envelope_recipients
 from sessionctl.delivery.transports import SendResult, Transport, TransportUnavailable
 from sessionctl.domain.times import format_local, load_zone
+from sessionctl.domain.tokens import Claim, sign
 from sessionctl.errors import SessionctlError
 from sessionctl.services.templates import custom_templates
 from sessionctl.store.engine import Database
@@ -128,44 +129,118 @@ def deliver(
     open_transport: Callable[[], Transport],
     clock: Callable[[], datetime],
     worker: str,
+    link_secret: Callable[[], bytes] | None = None,
 ) -> DeliveryReport:
-    """Send every due pending message; one connection for the whole run, opened only if needed."""
-    report = DeliveryReport()
+    """Send every due pending message; one connection for the whole run, opened only if needed.
+
+    ``link_secret`` gives the key that signs personal join/skip links, for programs that have a
+    link base; it is asked for only when such a message is composed.
+    """
+    courier = _Courier(db, worker=worker, clock=clock, link_secret=link_secret)
     batch = _claim(db, worker=worker, now=clock())
     if not batch:
-        return report
+        return courier.report
     try:
         with open_transport() as transport:
-            cache: _GroupCache = {}
             while batch:
                 for work in _load(db, batch):
-                    _send_one(
-                        db,
-                        transport,
-                        work,
-                        worker=worker,
-                        clock=clock,
-                        cache=cache,
-                        report=report,
-                    )
+                    courier.send(transport, work)
                 batch = _claim(db, worker=worker, now=clock())
     except TransportUnavailable as err:
+        unreachable = SendResult(False, True, None, str(err))
         for message_id in batch:
-            _record(
-                db,
-                message_id,
-                SendResult(False, True, None, str(err)),
-                worker=worker,
-                now=clock(),
-                report=report,
-            )
-        report.errors.append(str(err))
+            courier.record(message_id, unreachable)
+        courier.report.errors.append(str(err))
     except BaseException:
         # An error that ends the run, even while connecting (a rejected login): unsent claims
         # go back at once rather than wait for the lease, and spend no attempt.
         _release(db, batch, worker=worker)
         raise
-    return report
+    return courier.report
+
+
+class _Courier:
+    """One run's delivery: composes, sends and records each claimed message."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        worker: str,
+        clock: Callable[[], datetime],
+        link_secret: Callable[[], bytes] | None,
+    ) -> None:
+        self.db, self.worker, self.clock = db, worker, clock
+        self.report = DeliveryReport()
+        self._groups: _GroupCache = {}
+        self._link_secret = link_secret
+        self._secret: bytes | None = None
+
+    def send(self, transport: Transport, work: _Work) -> None:
+        try:
+            templates = custom_templates(work.program.templates)
+            msg = compose(self._envelope(work), templates=templates)
+        except SessionctlError as err:
+            result = SendResult(False, False, None, f"cannot compose: {err}")
+        else:
+            result = transport.send(msg, to=envelope_recipients(msg))
+        assert work.message.id is not None
+        self.record(work.message.id, result, email=work.member.email)
+
+    def record(self, message_id: int, result: SendResult, *, email: str = "") -> None:
+        with self.db.session(write=True) as s:
+            m = s.get(Message, message_id)
+            if m is None or m.status != "sending" or m.claimed_by != self.worker:
+                return  # reclaimed by another run after our lease ran out: it records its send
+            now = self.clock()
+            m.attempts += 1
+            m.claimed_by, m.claimed_at = None, None
+            if result.ok:
+                m.status, m.sent_at, m.last_error = "sent", now, None
+                self.report.sent += 1
+            elif result.temporary and m.attempts < MAX_ATTEMPTS:
+                m.status, m.last_error = "pending", result.reply
+                m.next_attempt_at = now + BACKOFF[m.attempts - 1]
+                self.report.retried += 1
+            else:
+                gave_up = f" (gave up after {m.attempts} attempts)" if result.temporary else ""
+                m.status, m.last_error = "failed", f"{result.reply}{gave_up}"
+                self.report.failed += 1
+                self.report.errors.append(
+                    f"{email or m.member_id} (round {m.round_id}, {m.kind}): {m.last_error}"
+                )
+            s.add(m)
+
+    def _envelope(self, work: _Work) -> Envelope:
+        r, p, member, m = work.round, work.program, work.member, work.message
+        assert r.id is not None and member.id is not None
+        zone = load_zone(r.timezone)
+        kind = Kind(m.kind)
+        group = _partners(self.db, r.id, member.id, self._groups) if kind is Kind.MATCH else []
+        join_url = skip_url = None
+        if kind is Kind.OPT_IN and p.link_base and self._link_secret is not None:
+            join_url = self._link(p.link_base, Claim(r.id, member.id, True))
+            skip_url = self._link(p.link_base, Claim(r.id, member.id, False))
+        return Envelope(
+            kind=kind,
+            sender=Person(p.sender or DEFAULT_SENDER, p.title),
+            recipient=Person(member.email, member.name),
+            message_id=m.message_id,
+            date=self.clock(),
+            program_title=p.title,
+            round_id=r.id,
+            opt_in_at=None if r.opt_in_at is None else format_local(r.opt_in_at, zone),
+            match_at=format_local(r.match_at, zone),
+            group=group,
+            join_url=join_url,
+            skip_url=skip_url,
+        )
+
+    def _link(self, base: str, claim: Claim) -> str:
+        if self._secret is None:
+            assert self._link_secret is not None
+            self._secret = self._link_secret()
+        return f"{base}/answer/{sign(claim, secret=self._secret)}"
 
 
 def _release(db: Database, batch: Sequence[int], *, worker: str) -> None:
@@ -212,90 +287,6 @@ def _load(db: Database, ids: Sequence[int]) -> list[_Work]:
         ).all()
         s.expunge_all()
     return [_Work(*row) for row in rows]
-
-
-def _send_one(
-    db: Database,
-    transport: Transport,
-    work: _Work,
-    *,
-    worker: str,
-    clock: Callable[[], datetime],
-    cache: _GroupCache,
-    report: DeliveryReport,
-) -> None:
-    try:
-        templates = custom_templates(work.program.templates)
-        msg = compose(_envelope(db, work, now=clock(), cache=cache), templates=templates)
-    except SessionctlError as err:
-        result = SendResult(False, False, None, f"cannot compose: {err}")
-    else:
-        result = transport.send(msg, to=envelope_recipients(msg))
-    assert work.message.id is not None
-    _record(
-        db,
-        work.message.id,
-        result,
-        worker=worker,
-        now=clock(),
-        report=report,
-        email=work.member.email,
-    )
-
-
-def _record(
-    db: Database,
-    message_id: int,
-    result: SendResult,
-    *,
-    worker: str,
-    now: datetime,
-    report: DeliveryReport,
-    email: str = "",
-) -> None:
-    with db.session(write=True) as s:
-        m = s.get(Message, message_id)
-        if m is None or m.status != "sending" or m.claimed_by != worker:
-            return  # reclaimed by another run after our lease ran out: it records its own send
-        m.attempts += 1
-        m.claimed_by, m.claimed_at = None, None
-        if result.ok:
-            m.status, m.sent_at, m.last_error = "sent", now, None
-            report.sent += 1
-        elif result.temporary and m.attempts < MAX_ATTEMPTS:
-            m.status, m.last_error = "pending", result.reply
-            m.next_attempt_at = now + BACKOFF[m.attempts - 1]
-            report.retried += 1
-        else:
-            gave_up = f" (gave up after {m.attempts} attempts)" if result.temporary else ""
-            m.status, m.last_error = "failed", f"{result.reply}{gave_up}"
-            report.failed += 1
-            report.errors.append(
-                f"{email or m.member_id} (round {m.round_id}, {m.kind}): {m.last_error}"
-            )
-        s.add(m)
-
-
-def _envelope(db: Database, work: _Work, *, now: datetime, cache: _GroupCache) -> Envelope:
-    r, p, member, m = work.round, work.program, work.member, work.message
-    zone = load_zone(r.timezone)
-    kind = Kind(m.kind)
-    group: list[Person] = []
-    if kind is Kind.MATCH:
-        assert r.id is not None and member.id is not None
-        group = _partners(db, r.id, member.id, cache)
-    return Envelope(
-        kind=kind,
-        sender=Person(p.sender or DEFAULT_SENDER, p.title),
-        recipient=Person(member.email, member.name),
-        message_id=m.message_id,
-        date=now,
-        program_title=p.title,
-        round_id=r.id or 0,
-        opt_in_at=None if r.opt_in_at is None else format_local(r.opt_in_at, zone),
-        match_at=format_local(r.match_at, zone),
-        group=group,
-    )
 
 
 def _partners(db: Database, round_id: int, member_id: int, cache: _GroupCache) -> list[Person]:

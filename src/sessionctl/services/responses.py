@@ -11,10 +11,12 @@ from sqlmodel import Session, col, select
 
 from sessionctl.domain import validation
 from sessionctl.domain.rounds import Status
+from sessionctl.domain.tokens import verify
 from sessionctl.errors import InputError
 from sessionctl.services.rounds import find_round
 from sessionctl.store.engine import Database
-from sessionctl.store.models import Member, Message, Response, Round
+from sessionctl.store.models import Member, Message, Program, Response, Round
+from sessionctl.store.secret import load_secret
 
 _ANSWERS = {"yes": True, "y": True, "no": False, "n": False}
 
@@ -58,6 +60,34 @@ def respond(db: Database, round_id: int, answers: list[Answer], *, now: datetime
             _record(s, r, member, a.answer, now=now)
     yes = sum(a.answer for a in answers)
     return AnswerReport(round_id, len(answers), yes, len(answers) - yes)
+
+
+@dataclass(frozen=True)
+class TokenAnswer:
+    round: int
+    email: str
+    answer: bool
+    program_title: str
+
+
+def read_token(db: Database, token: str, *, now: datetime) -> TokenAnswer:
+    """What a join/skip link would record, checked as an answer would be; records nothing."""
+    claim = verify(token, secret=load_secret(db.settings.data_dir))
+    with db.session() as s:
+        member = s.get(Member, claim.member_id)
+        r = s.get(Round, claim.round_id)
+        program = None if r is None else s.get(Program, r.program_id)
+        if r is None or member is None or program is None or member.program_id != program.id:
+            raise InputError("invalid answer token: use the link from your latest opt-in email")
+        _check_open(r, now=now)
+        return TokenAnswer(claim.round_id, member.email, claim.answer, program.title)
+
+
+def respond_token(db: Database, token: str, *, now: datetime) -> TokenAnswer:
+    """Record the answer a signed join/skip link carries, under the same rules as any answer."""
+    found = read_token(db, token, now=now)
+    respond(db, found.round, [Answer(found.email, found.answer)], now=now)
+    return found
 
 
 def parse_csv(text: str) -> list[Answer]:

@@ -21,6 +21,7 @@ from sessionctl.services import groups
 from sessionctl.services.scheduling import extend_series
 from sessionctl.store.engine import Database
 from sessionctl.store.models import GroupMember, Message, Program, Round
+from sessionctl.store.secret import load_secret
 
 
 @dataclass
@@ -111,7 +112,11 @@ def _run(
         )
     outbox.release_stale(db, now=clock())
     delivered = outbox.deliver(
-        db, open_transport=open_transport, clock=clock, worker=outbox.worker_id()
+        db,
+        open_transport=open_transport,
+        clock=clock,
+        worker=outbox.worker_id(),
+        link_secret=lambda: load_secret(db.settings.data_dir),
     )
     report.sent, report.failed, report.errors = delivered.sent, delivered.failed, delivered.errors
     with db.session() as s:
@@ -307,7 +312,8 @@ def _run_lock(settings: Settings, *, enabled: bool) -> Iterator[bool]:
 
     key = hashlib.sha256(settings.db_url.encode()).hexdigest()[:16]
     path = Path(settings.data_dir) / "locks" / f"run-due-{key}.lock"
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:

@@ -1,0 +1,67 @@
+"""Signed answer tokens: bound to a round, a member and an answer, checked with HMAC-SHA256.
+
+A token says nothing about time: the round itself decides whether answers are still taken
+(open, before its match time), so a moved match time moves every link's validity with it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+
+from sessionctl.errors import InputError
+
+_VERSION = "1"
+_SHAPE = re.compile(r"[A-Za-z0-9_-]{4,64}\.[A-Za-z0-9_-]{43}")
+
+
+@dataclass(frozen=True)
+class Claim:
+    round_id: int
+    member_id: int
+    answer: bool
+
+
+def sign(claim: Claim, *, secret: bytes) -> str:
+    """A URL-safe token for ``claim``."""
+    payload = f"{_VERSION}.{claim.round_id}.{claim.member_id}.{'y' if claim.answer else 'n'}"
+    encoded = _b64(payload.encode())
+    return f"{encoded}.{_b64(_mac(encoded, secret))}"
+
+
+def verify(token: str, *, secret: bytes) -> Claim:
+    """The claim a genuine token carries; ``InputError`` for anything else."""
+    token = token.strip()
+    if not _SHAPE.fullmatch(token):
+        raise _invalid()
+    encoded, _, signature = token.partition(".")
+    if not hmac.compare_digest(_b64(_mac(encoded, secret)), signature):
+        raise _invalid()
+    try:
+        version, round_id, member_id, answer = (
+            base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("ascii").split(".")
+        )
+    except (ValueError, UnicodeDecodeError):
+        raise _invalid() from None
+    if version != _VERSION or answer not in ("y", "n") or not _ids(round_id, member_id):
+        raise _invalid()
+    return Claim(int(round_id), int(member_id), answer == "y")
+
+
+def _ids(*texts: str) -> bool:
+    return all(text.isdigit() and text.isascii() for text in texts)
+
+
+def _mac(encoded: str, secret: bytes) -> bytes:
+    return hmac.new(secret, encoded.encode("ascii"), hashlib.sha256).digest()
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _invalid() -> InputError:
+    return InputError("invalid answer token: use the link from your latest opt-in email")
