@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -93,6 +93,12 @@ def list_rounds(db: Database, flt: RoundFilter) -> list[RoundView]:
             query = query.where(Round.program_id == get_program(s, flt.program).id)
         if flt.status is not None:
             query = query.where(Round.status == str(flt.status))
+        # Dates are local to each round or to the view: the SQL bound is two days wider, the
+        # exact test follows in Python.
+        if flt.start is not None:
+            query = query.where(col(Round.match_at) >= _utc_midnight(flt.start, days=-2))
+        if flt.end is not None:
+            query = query.where(col(Round.match_at) < _utc_midnight(flt.end, days=3))
         rows = s.exec(query.order_by(col(Round.match_at), col(Round.id))).all()
         views = views_of(s, rows)
     return [v for v in views if _in_range(v, flt)]
@@ -188,6 +194,10 @@ def _view(r: Round, p: Program, *, repeat: str, figures: Figures | None) -> Roun
         color=r.color,
         figures=figures or Figures(),
     )
+
+
+def _utc_midnight(day: date, *, days: int) -> datetime:
+    return datetime.combine(day + timedelta(days=days), time(), tzinfo=UTC)
 
 
 def _in_range(v: RoundView, flt: RoundFilter) -> bool:
