@@ -150,14 +150,14 @@ def test_downgrade_to_base_then_upgrade_again(cli: Invoke, db_path: Path) -> Non
 
 
 def test_failed_migration_leaves_the_file_as_it_was(cli: Invoke, db_path: Path) -> None:
-    # A table the first migration wants to create already exists: the upgrade fails, and the
-    # whole upgrade is rolled back with it (no alembic_version row, no half of the schema).
+    # A file with a table of its own (one the first migration would create, too) is not a
+    # sessionctl database: it is refused before any migration touches it.
     with sqlite3.connect(db_path) as conn:
         conn.execute("CREATE TABLE member (id INTEGER PRIMARY KEY)")
     conn.close()
     result = cli("program", "list")
     assert result.code == 1
     assert result.stdout == ""
-    assert result.stderr.startswith(f"error: database {db_path} failed: ")
+    assert result.stderr.startswith(f"error: database {db_path} has tables of its own")
     assert result.stderr.count("\n") == 1
     assert _tables(db_path) == {"member"}

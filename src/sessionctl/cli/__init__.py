@@ -64,9 +64,13 @@ def root(
 def run(argv: Sequence[str] | None = None) -> int:
     """Run one command and return its exit code; every error becomes one ``error:`` line."""
     shared = AppState()
+    args = list(sys.argv[1:] if argv is None else argv)
+    for index, arg in enumerate(args, start=1):
+        if not _is_utf8(arg):
+            return _fail(f"argument {index} is not valid UTF-8 text: check its encoding", 2)
     try:
         result = _command().main(
-            args=list(argv) if argv is not None else None,
+            args=args,
             prog_name="sessionctl",
             standalone_mode=False,
             obj=shared,
@@ -82,6 +86,13 @@ def run(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         sys.stderr.close()
         return 1
+    except (OverflowError, ValueError) as err:
+        if not _out_of_range(err):
+            raise
+        return _fail("a date, time or number is out of range: use a smaller one", 2)
+    except OSError as err:  # a file or folder the system refused (a full disk, a permission)
+        where = f": {err.filename}" if err.filename else ""
+        return _fail(f"{err.strerror or err}{where}", 1)
     finally:
         shared.close()
     return result if isinstance(result, int) else 0
@@ -95,6 +106,20 @@ def _command() -> Any:
 
 def main() -> None:
     sys.exit(run())
+
+
+def _is_utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes arrive as lone surrogates
+        return False
+    return True
+
+
+def _out_of_range(err: Exception) -> bool:
+    """Date arithmetic past year 1 or 9999, or integers too large for the database."""
+    text = str(err)
+    return isinstance(err, OverflowError) or "out of range" in text
 
 
 def _fail(message: str, code: int, hint: str | None = None) -> int:

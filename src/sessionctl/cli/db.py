@@ -33,7 +33,9 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
         "newer": "written by a newer sessionctl: upgrade sessionctl",
     }
     console.out().print(tables.sentence("database  ", current.database))
-    console.out().print(f"schema    {current.revision or '-'} (this version: {current.head})")
+    head = f" (this version: {current.head})"
+    revision = tables.sentence("schema    ", current.revision or "-", head)
+    console.out().print(revision)
     console.out().print(f"state     {words[current.state]}")
 
 

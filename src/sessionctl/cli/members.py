@@ -127,8 +127,11 @@ def read_text(file: str) -> str:
     try:
         if file == "-":
             # Like utf-8-sig for files: spreadsheet exports piped in start with a BOM.
-            return sys.stdin.read().removeprefix("\ufeff")
+            text = sys.stdin.read().removeprefix("\ufeff")
+            text.encode("utf-8")  # undecodable bytes arrive as lone surrogates
+            return text
         return Path(file).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
-        raise InputError(f"cannot read {file}: {reason}") from err
+    except UnicodeError as err:
+        raise InputError(f"cannot read {file}: it is not UTF-8 text") from err
+    except OSError as err:
+        raise InputError(f"cannot read {file}: {err.strerror or err}") from err

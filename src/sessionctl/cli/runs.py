@@ -49,12 +49,12 @@ def run_due(
         lock=os.environ.get("SESSIONCTL_RUN_LOCK", "1") != "0",
     )
     for line in report.errors:
-        console.err().print(console.plain(f"error: {line}"))
+        console.err().print(console.plain(f"error: {line}"), soft_wrap=True)
     if as_json:
         console.print_json(report.to_json())
     else:
-        for line in report.lines:
-            console.out().print(console.plain(line))
+        for line in report.lines:  # one line each, never wrapped: cron mails and logs read them
+            console.out().print(console.plain(line), soft_wrap=True)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
 

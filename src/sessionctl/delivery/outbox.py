@@ -14,7 +14,7 @@ import socket
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, func, select, update
 
@@ -22,12 +22,12 @@ from sessionctl.delivery.compose import Envelope, Kind, Person, compose, envelop
 from sessionctl.delivery.transports import SendResult, Transport, TransportUnavailable
 from sessionctl.domain.times import format_local, load_zone
 from sessionctl.domain.tokens import Claim, sign
-from sessionctl.errors import SessionctlError
+from sessionctl.errors import DeliveryError, RunError
 from sessionctl.services.templates import custom_templates
 from sessionctl.store.engine import Database
 from sessionctl.store.models import GroupMember, Member, Message, Program, Round
 
-BATCH = 200
+BATCH = 25  # small enough that a slow server cannot outlast the lease of a claim
 LEASE = timedelta(minutes=15)
 # Waits before retry 1, 2, ...: the first within minutes, the last about a day after the first try.
 BACKOFF = tuple(timedelta(minutes=m) for m in (2, 10, 30, 60, 180, 360, 720))
@@ -44,6 +44,7 @@ class DeliveryReport:
     failed: int = 0
     retried: int = 0
     errors: list[str] = field(default_factory=list)
+    stopped: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,9 +119,15 @@ def pending_due(s: Session, *, now: datetime) -> int:
     return s.exec(query).one()
 
 
-def waiting_retry(s: Session) -> int:
-    query = select(func.count()).where(Message.status == "pending", col(Message.attempts) > 0)
-    return s.exec(query).one()
+def waiting_retry(s: Session) -> tuple[int, datetime | None]:
+    """How many messages wait for a retry, and when the next one is due."""
+    query = select(func.count(), func.min(Message.next_attempt_at)).where(
+        Message.status == "pending", col(Message.attempts) > 0
+    )
+    count, next_try = s.exec(query).one()
+    if isinstance(next_try, datetime) and next_try.tzinfo is None:
+        next_try = next_try.replace(tzinfo=UTC)
+    return count, next_try
 
 
 def deliver(
@@ -151,6 +158,10 @@ def deliver(
         for message_id in batch:
             courier.record(message_id, unreachable)
         courier.report.errors.append(str(err))
+    except DeliveryError as err:  # retrying cannot help (a rejected login): stop, keep the rest
+        _release(db, batch, worker=worker)
+        courier.report.errors.append(str(err))
+        courier.report.stopped = True
     except BaseException:
         # An error that ends the run, even while connecting (a rejected login): unsent claims
         # go back at once rather than wait for the lease, and spend no attempt.
@@ -180,7 +191,9 @@ class _Courier:
         try:
             templates = custom_templates(work.program.templates)
             msg = compose(self._envelope(work), templates=templates)
-        except SessionctlError as err:
+        except DeliveryError:
+            raise
+        except Exception as err:  # one message that cannot be built never blocks the others
             result = SendResult(False, False, None, f"cannot compose: {err}")
         else:
             result = transport.send(msg, to=envelope_recipients(msg))
@@ -239,7 +252,10 @@ class _Courier:
     def _link(self, base: str, claim: Claim) -> str:
         if self._secret is None:
             assert self._link_secret is not None
-            self._secret = self._link_secret()
+            try:
+                self._secret = self._link_secret()
+            except RunError as err:
+                raise DeliveryError(str(err)) from err
         return f"{base}/answer/{sign(claim, secret=self._secret)}"
 
 

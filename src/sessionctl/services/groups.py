@@ -64,8 +64,9 @@ def active_members(s: Session, p: Program) -> list[Member]:
 
 
 def participants(s: Session, r: Round, p: Program) -> list[Member]:
-    """Yes-answers of invited members still active at the match (opt-in), else all active."""
-    if not p.opt_in:
+    """Yes-answers of invited members still active at the match (a round with an opt-in), else
+    all active members. The round decides, not the program: its setting may change meanwhile."""
+    if r.opt_in_at is None:
         return active_members(s, p)
     invited = (col(Message.member_id) == Member.id) & (col(Message.round_id) == Response.round_id)
     query = (
@@ -147,7 +148,7 @@ def round_groups(db: Database, round_id: int, *, preview: bool = False) -> Group
 def _preview(s: Session, r: Round, p: Program) -> tuple[list[list[Member]], list[Member]]:
     if r.status == Status.DONE:
         raise InputError(f"round {r.id} is done and its groups are final: drop --preview")
-    if r.status != Status.OPEN and not (r.status == Status.PLANNED and not p.opt_in):
+    if r.status != Status.OPEN and not (r.status == Status.PLANNED and r.opt_in_at is None):
         raise InputError(f"round {r.id} is {r.status}: only an open round can be previewed")
     people, result = form(s, r, p)
     by_key = {str(m.id): m for m in people}

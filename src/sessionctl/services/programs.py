@@ -154,9 +154,10 @@ def _lookback(text: str | None) -> int | None:
     """How many past rounds matching counts: a number, or all of them (None)."""
     if text is None or text.strip().lower() == "all":
         return None
-    if not text.strip().isdigit() or int(text) < 1:
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()) or not 1 <= int(digits) <= 10_000:
         raise InputError(f"invalid lookback {text!r}: give a number of rounds (1 or more) or all")
-    return int(text)
+    return int(digits)
 
 
 def _member_counts(s: Session) -> dict[int, int]:

@@ -35,10 +35,11 @@ class RunReport:
     lines: list[str] = field(default_factory=list)  # one per round acted on, for people
     errors: list[str] = field(default_factory=list)  # failures, for stderr
     skipped: bool = False
+    stopped: bool = False  # delivery stopped early (rejected login, unusable outbox)
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed or self.retrying else 0
+        return 1 if self.failed or self.retrying or self.stopped else 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -88,7 +89,8 @@ def _run(
     for r, p, why in due.to_miss:
         if _mark_missed(db, r, why=why):
             report.missed.append(r.id or 0)
-            report.lines.append(f"{_name(r, p)}: missed, {why}; nothing was sent")
+            consequence = "no groups were formed" if r.status == Status.OPEN else "nothing was sent"
+            report.lines.append(f"{_name(r, p)}: missed, {why}; {consequence}")
     for r, p in due.to_open:
         invited = _open(db, r, now=clock())
         if invited is not None:
@@ -119,8 +121,13 @@ def _run(
         link_secret=lambda: load_secret(db.settings.data_dir),
     )
     report.sent, report.failed, report.errors = delivered.sent, delivered.failed, delivered.errors
+    report.stopped = delivered.stopped
     with db.session() as s:
-        report.retrying = outbox.waiting_retry(s)
+        report.retrying, next_try = outbox.waiting_retry(s)
+    if report.retrying and next_try is not None and not report.errors:
+        # Exit 1 needs a reason on stderr even when this run itself sent nothing.
+        at = format_local(next_try, load_zone("UTC"))
+        report.errors.append(f"{report.retrying} message(s) wait for a retry, the next at {at}")
     if delivered.sent or delivered.failed or delivered.retried:
         report.lines.append(_delivery_line(delivered, report.retrying))
     return report
@@ -167,7 +174,7 @@ def _find_due(s: Session, *, now: datetime) -> _Due:
                     f"its match time {when} passed more than {p.grace_hours} h ago",
                 )
             )
-        elif r.status == Status.PLANNED and p.opt_in and r.match_at <= now:
+        elif r.status == Status.PLANNED and r.opt_in_at is not None and r.match_at <= now:
             due.to_miss.append(
                 (
                     r,
@@ -175,7 +182,7 @@ def _find_due(s: Session, *, now: datetime) -> _Due:
                     f"its opt-in never went out before its match time {when}",
                 )
             )
-        elif r.status == Status.PLANNED and p.opt_in:
+        elif r.status == Status.PLANNED and r.opt_in_at is not None:
             due.to_open.append((r, p))
         elif r.match_at <= now:
             due.to_match.append((r, p))
@@ -184,7 +191,7 @@ def _find_due(s: Session, *, now: datetime) -> _Due:
 
 def _mark_missed(db: Database, r: Round, *, why: str) -> bool:
     with db.session(write=True) as s:
-        current = s.get(Round, r.id)
+        current = s.get(Round, r.id, with_for_update=True)
         if current is None or current.status not in (Status.PLANNED, Status.OPEN):
             return False
         current.status = Status.MISSED
@@ -195,7 +202,7 @@ def _mark_missed(db: Database, r: Round, *, why: str) -> bool:
 def _open(db: Database, r: Round, *, now: datetime) -> int | None:
     """Fix the invited set (active members now) and create one opt-in message each."""
     with db.session(write=True) as s:
-        current = s.get(Round, r.id)
+        current = s.get(Round, r.id, with_for_update=True)
         if current is None or current.status != Status.PLANNED:
             return None  # another run opened it first
         program = s.get(Program, current.program_id)
@@ -217,7 +224,7 @@ def _open(db: Database, r: Round, *, now: datetime) -> int | None:
 def _match(db: Database, r: Round, p: Program, *, now: datetime) -> str | None:
     """Store the groups, create the match messages and mark the round done, in one transaction."""
     with db.session(write=True) as s:
-        current = s.get(Round, r.id)
+        current = s.get(Round, r.id, with_for_update=True)
         program = s.get(Program, p.id)
         assert program is not None
         if current is None or current.id is None or not _matchable(current, program, now=now):
@@ -247,7 +254,7 @@ def _match(db: Database, r: Round, p: Program, *, now: datetime) -> str | None:
 def _matchable(r: Round, p: Program, *, now: datetime) -> bool:
     if r.match_at > now:
         return False
-    return r.status == Status.OPEN or (r.status == Status.PLANNED and not p.opt_in)
+    return r.status == Status.OPEN or (r.status == Status.PLANNED and r.opt_in_at is None)
 
 
 def _match_summary(people: int, groups: int, lonely: int) -> str:

@@ -221,6 +221,13 @@ def _planned(rule: SeriesRule, *, now: datetime) -> list[Occurrence]:
         raise InputError(
             f"--count {rule.count} is more than {MAX_ROUNDS} rounds: give a smaller one"
         )
+    if rule.until is not None and rule.repeat.weeks is not None:
+        span = (rule.until - rule.first_match.date()).days // (7 * rule.repeat.weeks) + 1
+        if span > MAX_ROUNDS:
+            raise InputError(
+                f"--until {rule.until} makes {span} rounds, more than {MAX_ROUNDS}: "
+                "give an earlier date"
+            )
     horizon = None if rule.count is not None or rule.until is not None else now + HORIZON
     occurrences = rule.occurrences(until_instant=horizon)
     if len(occurrences) > MAX_ROUNDS:
@@ -245,7 +252,7 @@ def _check_order(rule: SeriesRule, *, now: datetime) -> None:
     Wall-clock windows are checked by the rule itself; a time moved forward by a gap can still
     land on or after the time meant to follow it when the two are closer than the gap.
     """
-    checked = rule.occurrences(until_instant=now + ORDER_CHECK)
+    checked = rule.occurrences(until_instant=now + ORDER_CHECK) or [rule.occurrence(0)]
     for this, following in zip(checked, [*checked[1:], None], strict=True):
         if this.opt_in is not None and this.opt_in.instant >= this.match.instant:
             raise _out_of_order(this, "its opt-in is not before its match", rule.zone)

@@ -59,6 +59,8 @@ def upgrade(db: Database) -> SchemaStatus:
         if db.engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(7305041)"))
         revision = _revision(conn)
+        if revision is None and set(inspect(conn).get_table_names()) - {"alembic_version"}:
+            raise DatabaseError(_foreign_message(db.settings.describe_db()))
         state = _state(revision)
         if state == "newer":
             where = db.settings.describe_db()
@@ -66,6 +68,13 @@ def upgrade(db: Database) -> SchemaStatus:
         if state != "current":
             _run_alembic(conn)
     return status(db)
+
+
+def _foreign_message(where: str) -> str:
+    return (
+        f"database {where} has tables of its own but no sessionctl schema: "
+        "give --db a new file or a sessionctl database"
+    )
 
 
 def _run_alembic(conn: Connection) -> None:
