@@ -138,3 +138,21 @@ def test_serve_confirms_on_get_and_records_on_post(cli: Invoke, opened: dict[str
         assert server.stderr is not None
         logged = server.stderr.read()
     assert opened["join"] not in logged  # the personal token never reaches the log
+
+
+def test_a_token_from_another_database_is_refused(
+    cli: Invoke, opened: dict[str, str], isolated: Path
+) -> None:
+    # Same data folder (same secret), another database where round 1 and member 1 exist too.
+    other = ["--db", str(isolated / "other.db")]
+    assert cli(*other, "program", "add", "coffee", "--tz", "UTC").code == 0
+    assert cli(*other, "member", "add", "coffee", "zed@example.com").code == 0
+    assert (
+        cli(*other, "schedule", "coffee", "--opt-in", "now", "--match", "2099-01-01 09:00").code
+        == 0
+    )
+    assert cli(*other, "run-due").code == 0
+    result = cli(*other, "respond", "--token", opened["join"])
+    assert (result.code, result.stdout) == (2, "")
+    assert "invalid answer token" in result.stderr
+    assert cli(*other, "show", "1", "--json").json()["opted_in"] == 0

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, func, select, update
 from sessionctl.delivery.compose import Envelope, Kind, Person, compose, envelope_recipients
 from sessionctl.delivery.transports import SendResult, Transport, TransportUnavailable
 from sessionctl.domain.times import format_local, load_zone
-from sessionctl.domain.tokens import Claim, sign
+from sessionctl.domain.tokens import Claim, binding, sign
 from sessionctl.errors import DeliveryError, RunError
 from sessionctl.services.templates import custom_templates
 from sessionctl.store.engine import Database
@@ -232,8 +232,9 @@ class _Courier:
         group = _partners(self.db, r.id, member.id, self._groups) if kind is Kind.MATCH else []
         join_url = skip_url = None
         if kind is Kind.OPT_IN and p.link_base and self._link_secret is not None:
-            join_url = self._link(p.link_base, Claim(r.id, member.id, True))
-            skip_url = self._link(p.link_base, Claim(r.id, member.id, False))
+            bound = binding(r, member)
+            join_url = self._link(p.link_base, Claim(r.id, member.id, True), bound)
+            skip_url = self._link(p.link_base, Claim(r.id, member.id, False), bound)
         return Envelope(
             kind=kind,
             sender=Person(p.sender or DEFAULT_SENDER, p.title),
@@ -249,14 +250,14 @@ class _Courier:
             skip_url=skip_url,
         )
 
-    def _link(self, base: str, claim: Claim) -> str:
+    def _link(self, base: str, claim: Claim, bound: str) -> str:
         if self._secret is None:
             assert self._link_secret is not None
             try:
                 self._secret = self._link_secret()
             except RunError as err:
                 raise DeliveryError(str(err)) from err
-        return f"{base}/answer/{sign(claim, secret=self._secret)}"
+        return f"{base}/answer/{sign(claim, secret=self._secret, binding=bound)}"
 
 
 def _release(db: Database, batch: Sequence[int], *, worker: str) -> None:

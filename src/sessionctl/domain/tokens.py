@@ -1,5 +1,9 @@
 """Signed answer tokens: bound to a round, a member and an answer, checked with HMAC-SHA256.
 
+The token carries the round and member numbers; the signature also covers a ``binding`` the
+caller derives from the stored round and member (their random seed and email), so a token from
+another database, where the same numbers mean someone else, does not verify.
+
 A token says nothing about time: the round itself decides whether answers are still taken
 (open, before its match time), so a moved match time moves every link's validity with it.
 """
@@ -11,11 +15,20 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 from sessionctl.errors import InputError
 
 _VERSION = "1"
 _SHAPE = re.compile(r"[A-Za-z0-9_-]{4,64}\.[A-Za-z0-9_-]{43}")
+
+
+class _HasSeed(Protocol):
+    seed: int
+
+
+class _HasEmailKey(Protocol):
+    email_key: str
 
 
 @dataclass(frozen=True)
@@ -25,21 +38,36 @@ class Claim:
     answer: bool
 
 
-def sign(claim: Claim, *, secret: bytes) -> str:
+def binding(r: _HasSeed, member: _HasEmailKey) -> str:
+    """What ties a token to the stored round and member beyond their numbers."""
+    return f"{r.seed}:{member.email_key}"
+
+
+def sign(claim: Claim, *, secret: bytes, binding: str) -> str:
     """A URL-safe token for ``claim``."""
     payload = f"{_VERSION}.{claim.round_id}.{claim.member_id}.{'y' if claim.answer else 'n'}"
     encoded = _b64(payload.encode())
-    return f"{encoded}.{_b64(_mac(encoded, secret))}"
+    return f"{encoded}.{_b64(_mac(encoded, secret, binding))}"
 
 
-def verify(token: str, *, secret: bytes) -> Claim:
-    """The claim a genuine token carries; ``InputError`` for anything else."""
+def read(token: str) -> Claim:
+    """The claim a token states, NOT yet verified: look up its binding, then ``verify``."""
     token = token.strip()
     if not _SHAPE.fullmatch(token):
         raise _invalid()
-    encoded, _, signature = token.partition(".")
-    if not hmac.compare_digest(_b64(_mac(encoded, secret)), signature):
+    return _decode(token.partition(".")[0])
+
+
+def verify(token: str, *, secret: bytes, binding: str) -> Claim:
+    """The claim a genuine token carries; ``InputError`` for anything else."""
+    claim = read(token)
+    encoded, _, signature = token.strip().partition(".")
+    if not hmac.compare_digest(_b64(_mac(encoded, secret, binding)), signature):
         raise _invalid()
+    return claim
+
+
+def _decode(encoded: str) -> Claim:
     try:
         version, round_id, member_id, answer = (
             base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("ascii").split(".")
@@ -55,8 +83,9 @@ def _ids(*texts: str) -> bool:
     return all(text.isdigit() and text.isascii() for text in texts)
 
 
-def _mac(encoded: str, secret: bytes) -> bytes:
-    return hmac.new(secret, encoded.encode("ascii"), hashlib.sha256).digest()
+def _mac(encoded: str, secret: bytes, binding: str) -> bytes:
+    message = f"{encoded}|{binding}".encode()
+    return hmac.new(secret, message, hashlib.sha256).digest()
 
 
 def _b64(raw: bytes) -> str:

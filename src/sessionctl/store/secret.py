@@ -39,4 +39,5 @@ def _create(path: Path) -> None:
     except OSError as err:
         raise RunError(f"cannot create the link secret in {path.parent}: {err.strerror}") from err
     finally:
-        draft.unlink(missing_ok=True)
+        with suppress(OSError):
+            draft.unlink(missing_ok=True)
