@@ -62,7 +62,7 @@ def _read_config_file(path: Path) -> dict[str, str]:
             raw = tomllib.load(f)
     except FileNotFoundError:
         return {}
-    except (OSError, tomllib.TOMLDecodeError) as err:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise InputError(f"cannot read config file {path}: {err}") from err
     settings: dict[str, str] = {}
     for key in ("db", "transport"):
@@ -79,13 +79,13 @@ def _db_location(db: str | None, *, data_dir: Path) -> tuple[str, Path | None]:
         path = data_dir / "sessionctl.db"
         return f"sqlite:///{path}", path
     if "://" not in db:
-        path = Path(db).expanduser().absolute()
+        path = _expand(db)
         return f"sqlite:///{path}", path
     if db.startswith("sqlite:///"):
         rest = db.removeprefix("sqlite:///").split("?", 1)[0]
         if not rest or rest == ":memory:":
             raise InputError("an in-memory database keeps nothing: give --db a file path")
-        path = Path(rest).expanduser().absolute()
+        path = _expand(rest)
         return f"sqlite:///{path}", path
     if db.startswith(("postgresql://", "postgresql+psycopg://", "postgresql+psycopg2://")):
         return db, None
@@ -93,6 +93,13 @@ def _db_location(db: str | None, *, data_dir: Path) -> tuple[str, Path | None]:
         f"unsupported database '{_hide_password(db)}': "
         "use a file path, sqlite:///PATH or postgresql+psycopg://USER@HOST/NAME"
     )
+
+
+def _expand(text: str) -> Path:
+    try:
+        return Path(text).expanduser().absolute()
+    except RuntimeError as err:  # ~someone who does not exist
+        raise InputError(f"cannot find the home folder in {text!r}: {err}") from None
 
 
 def _hide_password(url: str) -> str:

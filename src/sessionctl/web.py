@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 from sessionctl.errors import InputError, SessionctlError
 from sessionctl.services import responses
@@ -22,13 +22,22 @@ _ANSWER_PATH = re.compile(r"/answer/([A-Za-z0-9_.-]{1,200})")
 
 
 def make_server(db: Database, *, host: str, port: int, clock: Callable[[], datetime]) -> HTTPServer:
-    """An HTTP server answering ``/answer/TOKEN`` and ``/health``; one request at a time."""
+    """An HTTP server answering ``/answer/TOKEN`` and ``/health``, a thread per request, so one
+    idle connection cannot hold up the others."""
 
     class Handler(_Handler):
         database = db
         now = staticmethod(clock)
 
-    return HTTPServer((host, port), Handler)
+    return _QuietServer((host, port), Handler)
+
+
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that went away or timed out is not worth a traceback on stderr.
+        sys.stderr.write("a connection ended early\n")
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -36,6 +45,7 @@ class _Handler(BaseHTTPRequestHandler):
     now: Callable[[], datetime]
     server_version = "sessionctl"
     sys_version = ""
+    timeout = 10  # seconds an idle connection may hold its thread
 
     def do_GET(self) -> None:
         if self.path == "/health":

@@ -97,7 +97,10 @@ def parse_transport(spec: str, *, default_maildir: Path) -> TransportSpec:
     text = spec.strip()
     scheme, colon, rest = text.partition(":")
     if scheme.lower() == "maildir":
-        path = Path(rest).expanduser() if rest else default_maildir
+        try:
+            path = Path(rest).expanduser() if rest else default_maildir
+        except RuntimeError as err:  # ~someone who does not exist
+            raise InputError(f"invalid transport {spec!r}: {err}") from None
         return TransportSpec(scheme="maildir", path=path)
     if not colon or scheme.lower() not in _DEFAULT_PORTS:
         raise InputError(f"invalid transport {_redact(text)!r}: {_USAGE}")

@@ -154,7 +154,7 @@ def outcome(result: Outcome, *, as_json: bool, verb: str, many: bool) -> None:
     out.print(
         Group(
             Text(f"{len(result.rounds)} rounds {verb}:"),
-            table(result.rounds, zone=None, show_program=False),
+            table(result.rounds, zone=None, show_program=False, width=out.width),
         )
     )
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +9,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from sessionctl.domain import validation
+from sessionctl.domain.csvtext import numbered_rows
 from sessionctl.errors import InputError, NotFoundError
 from sessionctl.services.programs import get_program
 from sessionctl.store.engine import Database
@@ -106,18 +105,12 @@ def remove_member(db: Database, program: str, email: str, *, now: datetime) -> M
 
 def parse_csv(text: str) -> list[MemberRow]:
     """Validate a whole member CSV; raise on the first bad line, naming it."""
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
+    lines = numbered_rows(text)
+    header = [h.strip().lower() for h in next(lines, (1, []))[1]]
     if header[:2] != ["email", "name"] or len(header) > 3 or header[2:] not in ([], ["team"]):
         raise InputError("line 1: the header must be 'email,name' or 'email,name,team'")
-    rows: list[MemberRow] = []
     seen: dict[str, int] = {}
-    for fields in reader:
-        line = reader.line_num
-        if not any(f.strip() for f in fields):
-            continue
-        rows.append(_csv_row(fields, line=line, width=len(header), seen=seen))
-    return rows
+    return [_csv_row(fields, line=line, width=len(header), seen=seen) for line, fields in lines]
 
 
 def _csv_row(fields: list[str], *, line: int, width: int, seen: dict[str, int]) -> MemberRow:

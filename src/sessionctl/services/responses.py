@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
 from sessionctl.domain import validation
+from sessionctl.domain.csvtext import numbered_rows
 from sessionctl.domain.rounds import Status
 from sessionctl.domain.tokens import binding, read, verify
 from sessionctl.errors import InputError
@@ -94,16 +93,13 @@ def respond_token(db: Database, token: str, *, now: datetime) -> TokenAnswer:
 
 def parse_csv(text: str) -> list[Answer]:
     """Validate a whole ``email,answer`` CSV; raise on the first bad line, naming it."""
-    reader = csv.reader(io.StringIO(text))
-    header = [h.strip().lower() for h in next(reader, [])]
+    lines = numbered_rows(text)
+    header = [h.strip().lower() for h in next(lines, (1, []))[1]]
     if header != ["email", "answer"]:
         raise InputError("line 1: the header must be 'email,answer'")
     answers: list[Answer] = []
     seen: dict[str, int] = {}
-    for fields in reader:
-        line = reader.line_num
-        if not any(f.strip() for f in fields):
-            continue
+    for line, fields in lines:
         if len(fields) != 2:
             raise InputError(f"line {line}: expected 2 fields (email,answer), got {len(fields)}")
         try:

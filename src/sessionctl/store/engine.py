@@ -104,10 +104,21 @@ def _create_private_file(path: Path) -> None:
 
 def _make_engine(settings: Settings) -> Engine:
     if settings.db_path is None:
-        return create_engine(settings.db_url, pool_pre_ping=True)
+        try:
+            return create_engine(settings.db_url, pool_pre_ping=True)
+        except ModuleNotFoundError as err:
+            raise DatabaseError(
+                f"cannot use {settings.describe_db()}: its driver is missing "
+                f"({err.name}); install sessionctl[postgres]"
+            ) from None
     engine = create_engine(
         settings.db_url,
-        connect_args={"timeout": BUSY_TIMEOUT_SECONDS, "isolation_level": None},
+        # The pool hands each thread its own connection (serve answers links in threads).
+        connect_args={
+            "timeout": BUSY_TIMEOUT_SECONDS,
+            "isolation_level": None,
+            "check_same_thread": False,
+        },
     )
     event.listen(engine, "connect", _configure_sqlite)
     event.listen(engine, "begin", _begin_sqlite)
