@@ -21,7 +21,6 @@ class Settings:
     db_path: Path | None  # the SQLite file, when the database is one
     data_dir: Path
     transport: str
-    grace_hours: int = 24
 
     def describe_db(self) -> str:
         """The database for people: a path, or a URL without its password."""
