@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
+import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+import time_machine
 
 from sessionctl.cli import run
 
@@ -81,3 +85,46 @@ def sub(isolated: Path) -> Iterator[Invoke]:
         return Result(done.returncode, done.stdout, done.stderr)
 
     yield invoke
+
+
+def ok(result: Result) -> Result:
+    """The result of a command that must succeed (its stderr shown when it did not)."""
+    assert result.code == 0, result.stderr
+    return result
+
+
+def assert_error(result: Result, message: str, *, code: int = 2) -> None:
+    """Exactly one ``error:`` line on stderr, nothing on stdout, and the exit code."""
+    assert result.code == code
+    assert result.stdout == ""
+    assert result.stderr == f"error: {message}\n"
+
+
+def seed_database(folder: Path, commands: Sequence[Sequence[str]], *, now: datetime) -> str:
+    """Run ``commands`` through the CLI at ``now`` against ``folder/seed.db``, in an environment
+    of their own; return the last command's stdout. Built once per module, copied per test."""
+    out = ""
+    with pytest.MonkeyPatch.context() as mp, time_machine.travel(now, tick=False):
+        for name, value in {
+            "HOME": folder,
+            "XDG_DATA_HOME": folder / "data",
+            "XDG_CONFIG_HOME": folder / "config",
+            "SESSIONCTL_DB": folder / "seed.db",
+            "TZ": "UTC",
+            "COLUMNS": "160",
+        }.items():
+            mp.setenv(name, str(value))
+        for command in commands:
+            with contextlib.redirect_stdout(io.StringIO()) as captured:
+                assert run(list(command)) == 0, command
+            out = captured.getvalue()
+    return out
+
+
+def copy_database(seed: Path, target: Path) -> None:
+    """Copy a seed database into a test's own file (SQLite's backup: WAL-safe)."""
+    with (
+        contextlib.closing(sqlite3.connect(seed)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)

@@ -6,7 +6,6 @@ Time is frozen at 2026-11-25 12:00 UTC (13:00 in Paris, 07:00 in New York), a We
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import re
 import sqlite3
@@ -18,9 +17,8 @@ from typing import Any
 import pytest
 import time_machine
 
-from sessionctl.cli import run
 from sessionctl.domain.rounds import PALETTE
-from tests.conftest import Invoke, Result
+from tests.conftest import Invoke, assert_error, copy_database, ok, seed_database
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -31,16 +29,8 @@ def frozen() -> Iterator[time_machine.Traveller]:
         yield traveller
 
 
-def _ok(result: Result) -> Result:
-    assert result.code == 0, result.stderr
-    assert result.stderr == ""
-    return result
-
-
-def _assert_error(result: Result, message: str) -> None:
-    assert result.code == 2
-    assert result.stdout == ""
-    assert result.stderr == f"error: {message}\n"
+_ok = ok
+_assert_error = assert_error
 
 
 def _listed(cli: Invoke, *args: str) -> list[dict[str, Any]]:
@@ -83,21 +73,7 @@ SEED_COMMANDS = (
 @pytest.fixture(scope="module")
 def _seed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str, Any]]]:
     folder = tmp_path_factory.mktemp("seed")
-    out = ""
-    with pytest.MonkeyPatch.context() as mp, time_machine.travel(NOW, tick=False):
-        for name, value in {
-            "HOME": folder,
-            "XDG_DATA_HOME": folder / "data",
-            "XDG_CONFIG_HOME": folder / "config",
-            "SESSIONCTL_DB": folder / "seed.db",
-            "TZ": "UTC",
-            "COLUMNS": "160",
-        }.items():
-            mp.setenv(name, str(value))
-        for command in SEED_COMMANDS:
-            with contextlib.redirect_stdout(io.StringIO()) as captured:
-                assert run(list(command)) == 0, command
-            out = captured.getvalue()
+    out = seed_database(folder, SEED_COMMANDS, now=NOW)
     return folder / "seed.db", json.loads(out)
 
 
@@ -105,11 +81,7 @@ def _seed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[dict[str
 def seeded(_seed: tuple[Path, list[dict[str, Any]]], db_path: Path) -> list[dict[str, Any]]:
     """This test's database, a copy of the seed; returns ``list --json`` of the seed."""
     seed, rounds = _seed
-    with (
-        contextlib.closing(sqlite3.connect(seed)) as src,
-        contextlib.closing(sqlite3.connect(db_path)) as dst,
-    ):
-        src.backup(dst)
+    copy_database(seed, db_path)
     return [{**r} for r in rounds]
 
 

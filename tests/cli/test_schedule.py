@@ -6,7 +6,6 @@ Time is frozen at 2026-11-25 12:00 UTC (13:00 in Paris, 07:00 in New York), a We
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -18,9 +17,8 @@ from typing import Any
 import pytest
 import time_machine
 
-from sessionctl.cli import run
 from sessionctl.domain.rounds import PALETTE
-from tests.conftest import Invoke, Result
+from tests.conftest import Invoke, Result, assert_error, copy_database, ok, seed_database
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -31,15 +29,8 @@ def frozen() -> Iterator[time_machine.Traveller]:
         yield traveller
 
 
-def _ok(result: Result) -> Result:
-    assert result.code == 0, result.stderr
-    return result
-
-
-def _assert_error(result: Result, message: str) -> None:
-    assert result.code == 2
-    assert result.stdout == ""
-    assert result.stderr == f"error: {message}\n"
+_ok = ok
+_assert_error = assert_error
 
 
 def _rounds(cli: Invoke, *args: str) -> Any:
@@ -103,31 +94,10 @@ PROGRAMS = (
 
 def _seed(folder: Path, *commands: tuple[str, ...]) -> tuple[Path, str]:
     """Run ``commands`` at NOW against ``folder/seed.db``; return it and the last stdout."""
-    out = ""
-    with pytest.MonkeyPatch.context() as mp, time_machine.travel(NOW, tick=False):
-        for name, value in {
-            "HOME": folder,
-            "XDG_DATA_HOME": folder / "data",
-            "XDG_CONFIG_HOME": folder / "config",
-            "SESSIONCTL_DB": folder / "seed.db",
-            "TZ": "UTC",
-            "COLUMNS": "160",
-        }.items():
-            mp.setenv(name, str(value))
-        for command in commands:
-            with contextlib.redirect_stdout(io.StringIO()) as captured:
-                assert run(list(command)) == 0, command
-            out = captured.getvalue()
-    return folder / "seed.db", out
+    return folder / "seed.db", seed_database(folder, commands, now=NOW)
 
 
-def _restore(seed: Path, db_path: Path) -> None:
-    """Copy the seed into this test's database file (SQLite's backup: WAL-safe)."""
-    with (
-        contextlib.closing(sqlite3.connect(seed)) as src,
-        contextlib.closing(sqlite3.connect(db_path)) as dst,
-    ):
-        src.backup(dst)
+_restore = copy_database
 
 
 @pytest.fixture(scope="module")
