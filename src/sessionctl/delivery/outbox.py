@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select, update
 
 from sessionctl.delivery.compose import Envelope, Kind, Person, compose, envelope_recipients
@@ -26,6 +27,7 @@ from sessionctl.errors import DeliveryError, RunError
 from sessionctl.services.templates import custom_templates
 from sessionctl.store.engine import Database
 from sessionctl.store.models import GroupMember, Member, Message, Program, Round
+from sessionctl.store.types import UTCDateTime
 
 BATCH = 25  # small enough that a slow server cannot outlast the lease of a claim
 LEASE = timedelta(minutes=15)
@@ -130,6 +132,25 @@ def waiting_retry(s: Session) -> tuple[int, datetime | None]:
     return count, next_try
 
 
+_TABLE = Message.__table__  # type: ignore[attr-defined]
+_MARK_SENT = (
+    update(_TABLE)
+    .where(
+        _TABLE.c.id == bindparam("message"),
+        _TABLE.c.status == "sending",
+        _TABLE.c.claimed_by == bindparam("worker"),
+    )
+    .values(
+        status="sent",
+        sent_at=bindparam("sent", type_=UTCDateTime()),
+        attempts=_TABLE.c.attempts + 1,
+        claimed_by=None,
+        claimed_at=None,
+        last_error=None,
+    )
+)
+
+
 def deliver(
     db: Database,
     *,
@@ -201,6 +222,10 @@ class _Courier:
         self.record(work.message.id, result, email=work.member.email)
 
     def record(self, message_id: int, result: SendResult, *, email: str = "") -> None:
+        """Record one send in a transaction of its own, the moment it is known."""
+        if result.ok:
+            self._record_sent(message_id)
+            return
         with self.db.session(write=True) as s:
             m = s.get(Message, message_id)
             if m is None or m.status != "sending" or m.claimed_by != self.worker:
@@ -208,10 +233,7 @@ class _Courier:
             now = self.clock()
             m.attempts += 1
             m.claimed_by, m.claimed_at = None, None
-            if result.ok:
-                m.status, m.sent_at, m.last_error = "sent", now, None
-                self.report.sent += 1
-            elif result.temporary and m.attempts < MAX_ATTEMPTS:
+            if result.temporary and m.attempts < MAX_ATTEMPTS:
                 m.status, m.last_error = "pending", result.reply
                 m.next_attempt_at = now + BACKOFF[m.attempts - 1]
                 self.report.retried += 1
@@ -223,6 +245,16 @@ class _Courier:
                     f"{email or m.member_id} (round {m.round_id}, {m.kind}): {m.last_error}"
                 )
             s.add(m)
+
+    def _record_sent(self, message_id: int) -> None:
+        """The common case, kept cheap: one UPDATE guarded by our claim, no ORM round trip."""
+        with self.db.connection(write=True) as conn:
+            done = conn.execute(
+                _MARK_SENT, {"message": message_id, "worker": self.worker, "sent": self.clock()}
+            )
+        if done.rowcount:
+            self.report.sent += 1
+        # else: reclaimed by another run after our lease ran out; it records its own send
 
     def _envelope(self, work: _Work) -> Envelope:
         r, p, member, m = work.round, work.program, work.member, work.message

@@ -63,6 +63,11 @@ def active_members(s: Session, p: Program) -> list[Member]:
     return list(s.exec(query.order_by(col(Member.id))))
 
 
+def active_member_ids(s: Session, p: Program) -> list[int]:
+    query = select(Member.id).where(Member.program_id == p.id, col(Member.active))
+    return [i for i in s.exec(query.order_by(col(Member.id))) if i is not None]
+
+
 def participants(s: Session, r: Round, p: Program) -> list[Member]:
     """Yes-answers of invited members still active at the match (a round with an opt-in), else
     all active members. The round decides, not the program: its setting may change meanwhile."""

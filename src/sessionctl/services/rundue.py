@@ -23,6 +23,8 @@ from sessionctl.store.engine import Database
 from sessionctl.store.models import GroupMember, Message, Program, Round
 from sessionctl.store.secret import load_secret
 
+INSERT_CHUNK = 500
+
 
 @dataclass
 class RunReport:
@@ -207,18 +209,11 @@ def _open(db: Database, r: Round, *, now: datetime) -> int | None:
             return None  # another run opened it first
         program = s.get(Program, current.program_id)
         assert program is not None and current.id is not None
-        members = groups.active_members(s, program)
-        _add_messages(
-            s,
-            current.id,
-            [m.id or 0 for m in members],
-            kind="opt_in",
-            sender=program.sender,
-            now=now,
-        )
+        member_ids = groups.active_member_ids(s, program)
+        _add_messages(s, current.id, member_ids, kind="opt_in", sender=program.sender, now=now)
         current.status, current.opened_at = Status.OPEN, now
         s.add(current)
-        return len(members)
+        return len(member_ids)
 
 
 def _match(db: Database, r: Round, p: Program, *, now: datetime) -> str | None:
@@ -274,9 +269,15 @@ def _add_messages(
     sender: str | None,
     now: datetime,
 ) -> None:
-    if not member_ids:
-        return
-    rows = [
+    for start in range(0, len(member_ids), INSERT_CHUNK):  # memory stays flat as members grow
+        chunk = member_ids[start : start + INSERT_CHUNK]
+        s.exec(insert(Message), params=_message_rows(round_id, chunk, kind, sender, now))  # type: ignore[call-overload]
+
+
+def _message_rows(
+    round_id: int, member_ids: list[int], kind: str, sender: str | None, now: datetime
+) -> list[dict[str, Any]]:
+    return [
         {
             "round_id": round_id,
             "member_id": member_id,
@@ -291,7 +292,6 @@ def _add_messages(
         }
         for member_id in member_ids
     ]
-    s.exec(insert(Message), params=rows)  # type: ignore[call-overload]
 
 
 def _name(r: Round, p: Program) -> str:
