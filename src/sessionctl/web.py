@@ -14,6 +14,7 @@ from datetime import datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
+from sessionctl.domain.tokens import TokenError
 from sessionctl.errors import InputError, SessionctlError
 from sessionctl.services import responses
 from sessionctl.store.engine import Database
@@ -92,8 +93,11 @@ class _Handler(BaseHTTPRequestHandler):
         return match.group(1)
 
     def _refuse(self, err: SessionctlError) -> None:
-        status = HTTPStatus.BAD_REQUEST if "token" in err.message else HTTPStatus.CONFLICT
-        if not isinstance(err, InputError):
+        if isinstance(err, TokenError):
+            status = HTTPStatus.BAD_REQUEST
+        elif isinstance(err, InputError):  # a genuine link, but the round takes no answers now
+            status = HTTPStatus.CONFLICT
+        else:
             status = HTTPStatus.SERVICE_UNAVAILABLE
         self._reply(status, "Answer not recorded", f"<p>{_e(err.message)}</p>")
 

@@ -54,7 +54,7 @@ def read(token: str) -> Claim:
     """The claim a token states, NOT yet verified: look up its binding, then ``verify``."""
     token = token.strip()
     if not _SHAPE.fullmatch(token):
-        raise _invalid()
+        raise invalid()
     return _decode(token.partition(".")[0])
 
 
@@ -63,7 +63,7 @@ def verify(token: str, *, secret: bytes, binding: str) -> Claim:
     claim = read(token)
     encoded, _, signature = token.strip().partition(".")
     if not hmac.compare_digest(_b64(_mac(encoded, secret, binding)), signature):
-        raise _invalid()
+        raise invalid()
     return claim
 
 
@@ -73,9 +73,9 @@ def _decode(encoded: str) -> Claim:
             base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode("ascii").split(".")
         )
     except (ValueError, UnicodeDecodeError):
-        raise _invalid() from None
+        raise invalid() from None
     if version != _VERSION or answer not in ("y", "n") or not _ids(round_id, member_id):
-        raise _invalid()
+        raise invalid()
     return Claim(int(round_id), int(member_id), answer == "y")
 
 
@@ -92,5 +92,9 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def _invalid() -> InputError:
-    return InputError("invalid answer token: use the link from your latest opt-in email")
+class TokenError(InputError):
+    """A token that is not one of ours, or not for this database. Exit 2."""
+
+
+def invalid() -> TokenError:
+    return TokenError("invalid answer token: use the link from your latest opt-in email")

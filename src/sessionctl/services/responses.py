@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 from sessionctl.domain import validation
 from sessionctl.domain.csvtext import numbered_rows
 from sessionctl.domain.rounds import Status
-from sessionctl.domain.tokens import binding, read, verify
+from sessionctl.domain.tokens import binding, invalid, read, verify
 from sessionctl.errors import InputError
 from sessionctl.services.rounds import find_round
 from sessionctl.store.engine import Database
@@ -72,13 +72,12 @@ class TokenAnswer:
 def read_token(db: Database, token: str, *, now: datetime) -> TokenAnswer:
     """What a join/skip link would record, checked as an answer would be; records nothing."""
     claim = read(token)
-    invalid = InputError("invalid answer token: use the link from your latest opt-in email")
     with db.session() as s:
         member = s.get(Member, claim.member_id)
         r = s.get(Round, claim.round_id)
         program = None if r is None else s.get(Program, r.program_id)
         if r is None or member is None or program is None or member.program_id != program.id:
-            raise invalid
+            raise invalid()
         verify(token, secret=load_secret(db.settings.data_dir), binding=binding(r, member))
         _check_open(r, now=now)
         return TokenAnswer(claim.round_id, member.email, claim.answer, program.title)

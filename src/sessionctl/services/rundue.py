@@ -89,7 +89,7 @@ def _run(
         due = _find_due(s, now=now)
         s.expunge_all()
     for r, p, why in due.to_miss:
-        if _mark_missed(db, r, why=why):
+        if _mark_missed(db, r):
             report.missed.append(r.id or 0)
             consequence = "no groups were formed" if r.status == Status.OPEN else "nothing was sent"
             report.lines.append(f"{_name(r, p)}: missed, {why}; {consequence}")
@@ -143,7 +143,7 @@ def _preview(db: Database, *, now: datetime) -> RunReport:
             report.missed.append(r.id or 0)
             report.lines.append(f"would mark {_name(r, p)} missed: {why}")
         for r, p in due.to_open:
-            invited = len(groups.active_members(s, p))
+            invited = len(groups.active_member_ids(s, p))
             report.opened.append(r.id or 0)
             report.lines.append(f"would open {_name(r, p)}: {invited} opt-in messages")
         for r, p in due.to_match:
@@ -191,7 +191,7 @@ def _find_due(s: Session, *, now: datetime) -> _Due:
     return due
 
 
-def _mark_missed(db: Database, r: Round, *, why: str) -> bool:
+def _mark_missed(db: Database, r: Round) -> bool:
     with db.session(write=True) as s:
         current = s.get(Round, r.id, with_for_update=True)
         if current is None or current.status not in (Status.PLANNED, Status.OPEN):
@@ -222,7 +222,7 @@ def _match(db: Database, r: Round, p: Program, *, now: datetime) -> str | None:
         current = s.get(Round, r.id, with_for_update=True)
         program = s.get(Program, p.id)
         assert program is not None
-        if current is None or current.id is None or not _matchable(current, program, now=now):
+        if current is None or current.id is None or not _matchable(current, now=now):
             return None  # another run matched it first, or it changed meanwhile
         people, result = groups.form(s, current, program)
         rows = [
@@ -246,7 +246,7 @@ def _match(db: Database, r: Round, p: Program, *, now: datetime) -> str | None:
     return _match_summary(len(people), len(result.groups), len(lonely))
 
 
-def _matchable(r: Round, p: Program, *, now: datetime) -> bool:
+def _matchable(r: Round, *, now: datetime) -> bool:
     if r.match_at > now:
         return False
     return r.status == Status.OPEN or (r.status == Status.PLANNED and r.opt_in_at is None)
