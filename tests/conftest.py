@@ -87,6 +87,12 @@ def sub(isolated: Path) -> Iterator[Invoke]:
     yield invoke
 
 
+@pytest.fixture
+def empty_db(cli: Invoke) -> None:
+    """A database with the schema and nothing else (reading commands never create one)."""
+    assert cli("db", "upgrade").code == 0
+
+
 def ok(result: Result) -> Result:
     """The result of a command that must succeed (its stderr shown when it did not)."""
     assert result.code == 0, result.stderr

@@ -21,6 +21,7 @@ class Settings:
     db_path: Path | None  # the SQLite file, when the database is one
     data_dir: Path
     transport: str
+    db_source: str = "the default"  # where the database setting came from, for error messages
 
     def describe_db(self) -> str:
         """The database for people: a path, or a URL without its password."""
@@ -32,15 +33,31 @@ class Settings:
 def resolve(db_option: str | None = None) -> Settings:
     """Resolve settings: --db beats SESSIONCTL_DB beats config.toml beats the XDG default."""
     data_dir = _data_dir()
-    file_settings = _read_config_file(_config_dir() / "config.toml")
-    db = db_option or os.environ.get("SESSIONCTL_DB") or file_settings.get("db")
+    config_file = _config_dir() / "config.toml"
+    file_settings = _read_config_file(config_file)
+    db, db_source = _first_set(
+        (db_option, "--db"),
+        (os.environ.get("SESSIONCTL_DB"), "SESSIONCTL_DB"),
+        (file_settings.get("db"), f"the config file {config_file}"),
+    )
     db_url, db_path = _db_location(db, data_dir=data_dir)
     transport = (
         os.environ.get("SESSIONCTL_TRANSPORT")
         or file_settings.get("transport")
         or f"maildir:{data_dir / 'outbox'}"
     )
-    return Settings(db_url=db_url, db_path=db_path, data_dir=data_dir, transport=transport)
+    return Settings(
+        db_url=db_url,
+        db_path=db_path,
+        data_dir=data_dir,
+        transport=transport,
+        db_source=db_source,
+    )
+
+
+def _first_set(*candidates: tuple[str | None, str]) -> tuple[str | None, str]:
+    """The first (value, where it came from) that is set, else (None, "the default")."""
+    return next(((value, where) for value, where in candidates if value), (None, "the default"))
 
 
 def _data_dir() -> Path:

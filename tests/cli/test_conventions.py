@@ -159,7 +159,8 @@ def test_a_directory_as_database_is_exit_1(cli: Invoke, tmp_path: Path) -> None:
 def test_a_file_where_the_folder_should_be_is_exit_1(cli: Invoke, tmp_path: Path) -> None:
     blocker = tmp_path / "blocker"
     blocker.write_text("")
-    line = _assert_one_error(cli("--db", blocker / "x.db", "program", "list"), code=1)
+    result = cli("--db", blocker / "x.db", "program", "add", "p", "--tz", "UTC")
+    line = _assert_one_error(result, code=1)
     assert line.startswith(f"error: cannot create folder {blocker}: ")
 
 
@@ -209,12 +210,25 @@ def test_errors_show_user_text_with_visible_escapes(cli: Invoke, coffee: None) -
 # --- user text is shown literally --------------------------------------------------------------
 
 
+def _store_raw(db_path: Path, table: str, column: str, values: dict[str, str]) -> None:
+    """Write text the CLI refuses straight into the file, as an older sessionctl or another
+    tool may have left it: showing it literally is the last line of defence."""
+    key = "email_key" if table == "member" else "name"
+    with sqlite3.connect(db_path) as conn:
+        for where, value in values.items():
+            conn.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", (value, where))
+    conn.close()
+
+
 @pytest.fixture
-def hostile_members(cli: Invoke, coffee: None) -> None:
+def hostile_members(cli: Invoke, coffee: None, db_path: Path) -> None:
     for index, name in enumerate(HOSTILE_NAMES):
-        result = cli("member", "add", "coffee-paris", f"m{index}@example.com", "--name", name)
+        typed = name if name.isprintable() else f"member {index}"
+        result = cli("member", "add", "coffee-paris", f"m{index}@example.com", "--name", typed)
         assert result.code == 0, result.stderr
         assert result.stdout == f"Member m{index}@example.com added to coffee-paris.\n"
+    names = {f"m{index}@example.com": name for index, name in enumerate(HOSTILE_NAMES)}
+    _store_raw(db_path, "member", "name", names)
 
 
 def _assert_literal(stdout: str, shown: list[str]) -> None:
@@ -256,11 +270,12 @@ def test_member_names_stay_literal_when_colour_is_forced(
     assert SGR.sub("", coloured.stdout) == plain.stdout
 
 
-def test_program_titles_are_shown_literally(cli: Invoke) -> None:
+def test_program_titles_are_shown_literally(cli: Invoke, db_path: Path) -> None:
     titles = [name for name in HOSTILE_NAMES if "\x1b" not in name]
-    for index, title in enumerate(titles):
-        result = cli("program", "add", f"p{index}", "--tz", "UTC", "--title", title)
+    for index, _ in enumerate(titles):
+        result = cli("program", "add", f"p{index}", "--tz", "UTC")
         assert result.code == 0, result.stderr
+    _store_raw(db_path, "program", "title", {f"p{i}": title for i, title in enumerate(titles)})
     for index, shown in enumerate(s for s in SHOWN if "\\x1b" not in s):
         result = cli("program", "show", f"p{index}")
         assert result.code == 0
@@ -272,9 +287,12 @@ def test_program_titles_are_shown_literally(cli: Invoke) -> None:
     assert [p["title"] for p in cli("program", "list", "--json").json()] == titles
 
 
-def test_program_titles_stay_literal_when_colour_is_forced(sub: Invoke, cli: Invoke) -> None:
+def test_program_titles_stay_literal_when_colour_is_forced(
+    sub: Invoke, cli: Invoke, db_path: Path
+) -> None:
     title = "[link=https://evil.example]click[/link] [bold]a\u202eb"
-    assert cli("program", "add", "p", "--tz", "UTC", "--title", title).code == 0
+    assert cli("program", "add", "p", "--tz", "UTC").code == 0
+    _store_raw(db_path, "program", "title", {"p": title})
     result = sub("program", "show", "p", env={"FORCE_COLOR": "1"})
     assert result.code == 0
     assert SGR.search(result.stdout)
@@ -320,9 +338,45 @@ def _config_file(home: Path, text: str) -> Path:
 
 
 def _database_used(cli: Invoke, *options: str) -> str:
+    """The database a command would use: named by the refusal to use one that does not exist,
+    then confirmed once ``db upgrade`` created it."""
+    refused = _assert_one_error(cli(*options, "db", "status", "--json"), code=2)
+    path = refused.removeprefix("error: database ").partition(" does not exist")[0]
+    assert cli(*options, "db", "upgrade").code == 0
     result = cli(*options, "db", "status", "--json")
     assert result.code == 0, result.stderr
-    return str(result.json()["database"])
+    assert result.json()["database"] == path
+    return path
+
+
+@pytest.mark.parametrize("command", [["run-due"], ["program", "list"], ["db", "status"]])
+def test_a_database_that_does_not_exist_is_not_created_by_reading_commands(
+    cli: Invoke, tmp_path: Path, command: list[str]
+) -> None:
+    typo = tmp_path / "sesionctl.db"
+    line = _assert_one_error(cli("--db", typo, *command), code=2)
+    assert line == (
+        f"error: database {typo} does not exist (from --db): check the path, or create it "
+        "with 'sessionctl program add' or 'sessionctl db upgrade'"
+    )
+    assert list(tmp_path.iterdir()) == [tmp_path / "home"]
+
+
+def test_the_refusal_names_where_the_path_came_from(
+    cli: Invoke, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = _config_file(home, f'db = "{tmp_path / "config.db"}"\n')
+    from_env = _assert_one_error(cli("run-due"), code=2)
+    assert f"{tmp_path / 'sessionctl.db'} does not exist (from SESSIONCTL_DB)" in from_env
+    monkeypatch.delenv("SESSIONCTL_DB")
+    from_config = _assert_one_error(cli("run-due"), code=2)
+    assert f"{tmp_path / 'config.db'} does not exist (from the config file {config})" in (
+        from_config
+    )
+    config.unlink()
+    from_default = _assert_one_error(cli("run-due"), code=2)
+    default = home / "data" / "sessionctl" / "sessionctl.db"
+    assert f"{default} does not exist (from the default)" in from_default
 
 
 @pytest.fixture

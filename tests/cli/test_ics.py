@@ -263,7 +263,7 @@ def _samples(zone: ZoneInfo, year: int) -> list[datetime]:
 # --- errors and hostile text -------------------------------------------------------------------
 
 
-def test_unknown_program_is_one_error_line(cli: Invoke) -> None:
+def test_unknown_program_is_one_error_line(cli: Invoke, empty_db: None) -> None:
     result = cli("ics", "tea")
     assert result.code == 2
     assert result.stdout == ""

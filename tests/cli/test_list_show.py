@@ -246,7 +246,7 @@ def test_list_unknown_tz(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
     )
 
 
-def test_list_empty(cli: Invoke) -> None:
+def test_list_empty(cli: Invoke, empty_db: None) -> None:
     result = _ok(cli("list"))
     assert result.stdout == (
         "No rounds: schedule one with 'sessionctl schedule PROGRAM --match WHEN'.\n"

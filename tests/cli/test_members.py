@@ -322,11 +322,13 @@ def test_import_with_a_bad_line_imports_nothing(
     assert _members(cli, "--all") == before
 
 
-def test_import_names_the_physical_line_after_a_quoted_multiline_field(cli: Invoke) -> None:
-    text = 'email,name\nana@example.com,"Ana\nLima"\nbad,X\n'
+def test_import_names_the_first_physical_line_of_a_quoted_multiline_field(cli: Invoke) -> None:
+    text = 'email,name\nana@example.com,Ana\n\nbo@example.com,"Bo\nLima"\n'
     result = cli("member", "import", PROGRAM, "-", input=text)
     _assert_error(
-        result, "line 4: invalid email 'bad': use a plain address such as ana@example.com"
+        result,
+        "line 4: invalid name 'Bo\\nLima': it must be one line without control or "
+        "bidi-override characters",
     )
     assert _members(cli) == []
 

@@ -168,7 +168,7 @@ def test_all_programs_show_their_names(cli: Invoke) -> None:
     assert cards(one) == {1: [("Mon 15", "Thu 18")]}
 
 
-def test_today_is_marked_exactly_once(cli: Invoke) -> None:
+def test_today_is_marked_exactly_once(cli: Invoke, empty_db: None) -> None:
     out = ok(cli, "planning", "--weeks", "6")
     assert out.count("▶") == 1
     assert "▶Wed 10" in out
@@ -176,7 +176,7 @@ def test_today_is_marked_exactly_once(cli: Invoke) -> None:
     assert "▶" not in later
 
 
-def test_no_rounds_says_how_to_schedule(cli: Invoke) -> None:
+def test_no_rounds_says_how_to_schedule(cli: Invoke, empty_db: None) -> None:
     out = ok(cli, "planning", "--weeks", "1")
     assert out.splitlines()[2] == "no rounds"
     assert "No rounds in these weeks: see 'sessionctl schedule --help'." in out

@@ -195,7 +195,8 @@ def test_add_refuses_a_title_with_control_characters(cli: Invoke) -> None:
     result = cli("program", "add", "coffee-paris", "--title", "a\x1b[2Jb")
     _assert_error(
         result,
-        "invalid title 'a\\x1b[2Jb': it must be one line without control characters",
+        "invalid title 'a\\x1b[2Jb': it must be one line without control or bidi-override "
+        "characters",
     )
     assert "\x1b" not in result.stderr
     assert _listed(cli) == []
@@ -278,7 +279,7 @@ def test_set_validates_like_add_and_changes_nothing(cli: Invoke, coffee: None) -
     assert _listed(cli) == [_program()]
 
 
-def test_set_unknown_program(cli: Invoke) -> None:
+def test_set_unknown_program(cli: Invoke, empty_db: None) -> None:
     result = cli("program", "set", "nope", "--group-size", "3")
     _assert_error(result, "no program named 'nope': see 'sessionctl program list'")
 
@@ -286,7 +287,7 @@ def test_set_unknown_program(cli: Invoke) -> None:
 # --- program list ------------------------------------------------------------------------------
 
 
-def test_list_empty(cli: Invoke) -> None:
+def test_list_empty(cli: Invoke, empty_db: None) -> None:
     result = cli("program", "list")
     assert result.code == 0
     assert result.stderr == ""

@@ -91,7 +91,9 @@ def test_seed_example_131_invited_3_join_5_decline_one_trio(cli: Invoke, isolate
 # --- output and exit codes ---------------------------------------------------------------------
 
 
-def test_nothing_due_prints_nothing_and_exits_0(cli: Invoke, isolated: Path) -> None:
+def test_nothing_due_prints_nothing_and_exits_0(
+    cli: Invoke, empty_db: None, isolated: Path
+) -> None:
     assert _due(cli) == (0, [], "")  # a fresh database
     add_program(cli, "coffee", members=4)
     schedule(cli, "coffee", "--opt-in", "2026-06-03 09:00", "--match", LATER)
@@ -236,7 +238,7 @@ def test_messages_json_has_exactly_the_documented_fields(cli: Invoke) -> None:
     assert messages(cli, "--status", "failed") == []
 
 
-def test_messages_refuses_an_unknown_status_or_round(cli: Invoke) -> None:
+def test_messages_refuses_an_unknown_status_or_round(cli: Invoke, empty_db: None) -> None:
     refused(cli("messages", "--status", "sending"), "invalid status 'sending'")
     refused(cli("messages", "7"), "no round 7")
 

@@ -161,3 +161,112 @@ def test_failed_migration_leaves_the_file_as_it_was(cli: Invoke, db_path: Path) 
     assert result.stderr.startswith(f"error: database {db_path} has tables of its own")
     assert result.stderr.count("\n") == 1
     assert _tables(db_path) == {"member"}
+
+
+# --- 0004: text stored before names, teams and titles were checked ------------------------------
+
+_DIRTY_TITLES = [
+    # (program name, stored title, title after the upgrade)
+    ("coffee-paris", "Coffee\r\nBcc: eve@evil.test", "Coffee Bcc: eve@evil.test"),
+    ("lunch", "\u202eLunch\u202c  club", "Lunch club"),
+    ("tea", "\x00\x1b", "tea"),  # emptied: titled with its name, as when added without a title
+    ("walks", "Walks  on   Sundays", "Walks  on   Sundays"),  # keeps the rule: untouched
+]
+_DIRTY_MEMBERS = [
+    # (email, stored name, stored team, name and team after the upgrade)
+    ("ana@example.com", "Ana\nBcc: eve@evil.test", "design", "Ana Bcc: eve@evil.test", "design"),
+    ("bo@example.com", "Bo\x85  Li\x7f", "\u2066ops\u2069", "Bo Li", "ops"),
+    ("cy@example.com", "x" * 250, "\u2028 \t", "x" * 200, None),
+    ("dee@example.com", " \x1b[2J\x1b[31m ", None, "[2J [31m", None),
+    ("eve@example.com", "\x1b", "sales", "", "sales"),
+    ("fay@example.com", "Zoë  李雷 🙂", " ops ", "Zoë  李雷 🙂", " ops "),  # untouched
+]
+_CLEANED_NOTES = [
+    "note: database upgrade cleaned the title of program coffee-paris (control characters removed)",
+    "note: database upgrade cleaned the title of program lunch (bidi-override characters removed)",
+    "note: database upgrade cleaned the title of program tea (control characters removed)",
+    "note: database upgrade cleaned the name of ana@example.com in coffee-paris (control "
+    "characters removed)",
+    "note: database upgrade cleaned the name of bo@example.com in coffee-paris (control "
+    "characters removed)",
+    "note: database upgrade cleaned the team of bo@example.com in coffee-paris (bidi-override "
+    "characters removed)",
+    "note: database upgrade cleaned the name of cy@example.com in coffee-paris (cut to 200 "
+    "characters)",
+    "note: database upgrade cleaned the team of cy@example.com in coffee-paris (control "
+    "characters removed)",
+    "note: database upgrade cleaned the name of dee@example.com in coffee-paris (control "
+    "characters removed)",
+    "note: database upgrade cleaned the name of eve@example.com in coffee-paris (control "
+    "characters removed)",
+]
+
+
+def _database_at_0003(path: Path, *, dirty: bool) -> None:
+    """A file as sessionctl 0003 left it, holding the rows above (or their clean results)."""
+    with _alembic(path) as config:
+        command.upgrade(config, "0003")
+        conn = config.attributes["connection"]
+        for program_id, (name, title, clean) in enumerate(_DIRTY_TITLES, start=1):
+            conn.exec_driver_sql(
+                "INSERT INTO program (id, name, title, timezone, opt_in, group_size, "
+                "created_at) VALUES (?, ?, ?, 'UTC', 1, 2, '2026-01-05 08:00:00')",
+                (program_id, name, title if dirty else clean),
+            )
+        for email, name, team, clean_name, clean_team in _DIRTY_MEMBERS:
+            conn.exec_driver_sql(
+                "INSERT INTO member (program_id, email, email_key, name, team, active, "
+                "created_at) VALUES (1, ?, ?, ?, ?, 1, '2026-01-05 08:00:00')",
+                (email, email, name if dirty else clean_name, team if dirty else clean_team),
+            )
+
+
+def _stored_text(cli: Invoke) -> tuple[list[str], list[tuple[str, str, str | None]]]:
+    listed = cli("program", "list", "--json")
+    assert listed.code == 0, listed.stderr
+    members = cli("member", "list", "coffee-paris", "--json")
+    assert members.code == 0, members.stderr
+    return (
+        [p["title"] for p in listed.json()],
+        [(m["email"], m["name"], m["team"]) for m in members.json()],
+    )
+
+
+def test_upgrade_to_0004_cleans_stored_text_and_says_what_it_changed(
+    cli: Invoke, db_path: Path
+) -> None:
+    _database_at_0003(db_path, dirty=True)
+    result = cli("member", "list", "coffee-paris", "--json")
+    assert result.code == 0, result.stderr
+    assert result.stderr.splitlines() == _CLEANED_NOTES
+    # A note describes the change; the stored bad text never reaches the terminal.
+    assert not set(result.stderr) & {"\x00", "\x1b", "\x7f", "\x85", "\u2028", "\u202e"}
+    assert _version(db_path) == [(schema.HEAD,)]
+
+    titles, members = _stored_text(cli)
+    assert titles == [clean for _, _, clean in _DIRTY_TITLES]
+    assert members == [(email, name, team) for email, _, _, name, team in _DIRTY_MEMBERS]
+    # Once upgraded, nothing more is said.
+    assert cli("member", "list", "coffee-paris").stderr == ""
+
+
+def test_db_upgrade_prints_the_notes_too(cli: Invoke, db_path: Path) -> None:
+    _database_at_0003(db_path, dirty=True)
+    result = cli("db", "upgrade")
+    assert result.code == 0, result.stderr
+    assert result.stdout == f"schema {schema.HEAD} is up to date.\n"
+    assert result.stderr.splitlines() == _CLEANED_NOTES
+    assert cli("db", "upgrade").stderr == ""
+
+
+def test_upgrade_to_0004_of_a_clean_database_changes_and_says_nothing(
+    cli: Invoke, db_path: Path
+) -> None:
+    _database_at_0003(db_path, dirty=False)
+    result = cli("program", "list", "--json")
+    assert result.code == 0, result.stderr
+    assert result.stderr == ""
+    assert _version(db_path) == [(schema.HEAD,)]
+    titles, members = _stored_text(cli)
+    assert titles == [clean for _, _, clean in _DIRTY_TITLES]
+    assert members == [(email, name, team) for email, _, _, name, team in _DIRTY_MEMBERS]

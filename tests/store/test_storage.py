@@ -40,7 +40,7 @@ def test_default_database_file_is_private(
     cli: Invoke, isolated: Path, monkeypatch: pytest.MonkeyPatch, umask: None
 ) -> None:
     monkeypatch.delenv("SESSIONCTL_DB")
-    assert cli("program", "list").code == 0
+    assert cli("program", "add", "coffee-paris", "--tz", "UTC").code == 0
     path = isolated / "home" / "data" / "sessionctl" / "sessionctl.db"
     assert _mode(path) == 0o600
 
@@ -65,7 +65,7 @@ def test_wal_and_shm_files_are_private(cli: Invoke, db_path: Path, umask: None) 
 def test_existing_file_mode_is_left_alone(
     cli: Invoke, db_path: Path, umask: None, mode: int
 ) -> None:
-    db_path.write_bytes(b"")  # an empty file is an empty SQLite database
+    assert cli("db", "upgrade").code == 0
     db_path.chmod(mode)
     assert cli("program", "add", "coffee-paris", "--tz", "UTC").code == 0
     assert _mode(db_path) == mode
@@ -73,14 +73,14 @@ def test_existing_file_mode_is_left_alone(
 
 
 def test_journal_mode_is_wal(cli: Invoke, db_path: Path) -> None:
-    assert cli("program", "list").code == 0
+    assert cli("program", "add", "coffee-paris", "--tz", "UTC").code == 0
     with sqlite3.connect(db_path) as conn:
         assert conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     conn.close()
 
 
 def test_connections_enforce_foreign_keys_and_wait_when_busy(db_path: Path) -> None:
-    db = engine.open_database(config.resolve(str(db_path)))
+    db = engine.open_database(config.resolve(str(db_path)), create=True)
     try:
         with db.connection() as conn:
             assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
@@ -101,7 +101,20 @@ def test_connections_enforce_foreign_keys_and_wait_when_busy(db_path: Path) -> N
 # --- db status / db upgrade --------------------------------------------------------------------
 
 
-def test_db_status_of_a_new_file_is_empty(cli: Invoke, db_path: Path) -> None:
+@pytest.fixture
+def tableless(db_path: Path) -> Path:
+    """A SQLite file with no tables, as ``sqlite3`` leaves one: not empty, not foreign."""
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("CREATE TABLE scratch (x)")
+        conn.execute("DROP TABLE scratch")
+    conn.close()
+    assert db_path.stat().st_size > 0
+    return db_path
+
+
+def test_db_status_of_a_file_without_tables_is_empty(
+    cli: Invoke, db_path: Path, tableless: Path
+) -> None:
     result = cli("db", "status", "--json")
     assert result.code == 0
     assert result.stderr == ""
@@ -142,12 +155,19 @@ def test_db_upgrade_then_status_is_current(cli: Invoke, db_path: Path) -> None:
     ]
 
 
-def test_first_use_creates_the_schema(cli: Invoke, db_path: Path) -> None:
+def test_program_add_creates_the_database_with_its_schema(cli: Invoke, db_path: Path) -> None:
+    assert cli("program", "add", "coffee-paris", "--tz", "UTC").code == 0
+    assert cli("db", "status", "--json").json()["state"] == "current"
+
+
+def test_first_use_of_a_file_without_tables_creates_the_schema(
+    cli: Invoke, tableless: Path
+) -> None:
     assert cli("program", "list").code == 0
     assert cli("db", "status", "--json").json()["state"] == "current"
 
 
-def test_db_status_does_not_migrate(cli: Invoke, db_path: Path) -> None:
+def test_db_status_does_not_migrate(cli: Invoke, db_path: Path, tableless: Path) -> None:
     assert cli("db", "status").code == 0
     with sqlite3.connect(db_path) as conn:
         tables = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()

@@ -1,12 +1,15 @@
-"""db status | db upgrade."""
+"""db status | db upgrade | db check | db backup."""
+
+from typing import Annotated
 
 import typer
 
 from sessionctl.cli.state import JsonOption, state
 
 app = typer.Typer(
-    help="Inspect and upgrade the database schema.\n\n"
-    "\b\nExample:\n  sessionctl db status\n  sessionctl db upgrade",
+    help="Inspect, upgrade, check and back up the database.\n\n"
+    "\b\nExample:\n  sessionctl db status\n  sessionctl db check\n"
+    "  sessionctl db backup ~/backups/sessionctl-$(date +%F).db",
     no_args_is_help=True,
 )
 
@@ -41,7 +44,8 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 @app.command("upgrade")
 def upgrade(ctx: typer.Context) -> None:
-    """Apply pending schema migrations (other commands do this on first use).
+    """Create the database, or apply pending schema migrations (other commands do this on
+    first use).
 
     \b
     Example:
@@ -50,8 +54,53 @@ def upgrade(ctx: typer.Context) -> None:
     from sessionctl.render import console
     from sessionctl.store import schema
 
-    db = state(ctx).database(migrate=False)
-    # ensure_current refuses a newer database with its path in the message; upgrade() alone
-    # builds that message without the path.
-    schema.ensure_current(db)
+    # Opening upgrades (refusing a newer database, its path in the message) and prints a note
+    # for each stored row the upgrade cleaned.
+    db = state(ctx).database(create=True)
     console.out().print(f"schema {schema.status(db).revision} is up to date.")
+
+
+@app.command("check")
+def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Check the database's integrity and foreign keys; exit 1 with a summary on damage.
+
+    \b
+    Example:
+      sessionctl db check || mail -s "sessionctl database damaged" admin@example.com
+    """
+    from sessionctl.render import console
+    from sessionctl.store import maintenance
+
+    # Not migrated first: a damaged file must be checked as it is.
+    report = maintenance.check(state(ctx).database(migrate=False))
+    if as_json:
+        console.print_json(report.to_json())
+    elif report.ok:
+        console.out().print(console.plain(report.summary()), soft_wrap=True)
+    if not report.ok:
+        console.err().print(console.plain(f"error: {report.summary()}"), soft_wrap=True)
+        raise typer.Exit(1)
+
+
+@app.command("backup")
+def backup(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(metavar="FILE", help="The new file to write.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Write a consistent copy of the database to a new file (mode 0600), even while other
+    commands run.
+
+    \b
+    Example:
+      sessionctl db backup ~/backups/sessionctl-$(date +%F).db
+    """
+    from sessionctl.render import console, tables
+    from sessionctl.store import maintenance
+
+    target = maintenance.backup_target(state(ctx).settings(), file)
+    report = maintenance.backup(state(ctx).database(), target)
+    if as_json:
+        console.print_json(report.to_json())
+    else:
+        console.out().print(tables.sentence("Backup written to ", report.file, "."))

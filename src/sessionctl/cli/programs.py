@@ -88,7 +88,8 @@ def add(
     changes = programs.ProgramChanges(
         tz, opt_in, group_size, title, sender, link_base, grace_hours, lookback
     )
-    db = state(ctx).database()
+    programs.check_new_program(name, changes=changes)  # bad input creates no database file
+    db = state(ctx).database(create=True)
     info = programs.add_program(
         db, name, changes=changes, now=clock.now(), default_zone=config.local_zone_name()
     )

@@ -33,11 +33,17 @@ class AppState:
             self._settings = config.resolve(self.db_option)
         return self._settings
 
-    def database(self, *, migrate: bool = True) -> Database:
+    def database(self, *, migrate: bool = True, create: bool = False) -> Database:
+        """The database, opened once; ``create`` only for the commands that may make it."""
         if self._db is None:
             from sessionctl.store.engine import open_database
 
-            self._db = open_database(self.settings(), migrate=migrate)
+            self._db = open_database(self.settings(), migrate=migrate, create=create)
+            if self._db.upgrade_notes:  # what the upgrade cleaned in stored rows
+                from sessionctl.render import console
+
+                for note in self._db.upgrade_notes:
+                    console.err().print(console.plain(f"note: {note}"))
         return self._db
 
     def close(self) -> None:

@@ -11,7 +11,10 @@ _EMAIL = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+"
 )
-_CONTROL = re.compile("[\x00-\x1f\x7f]")
+# C0 and C1 controls and DEL, the line and paragraph separators, and the bidi embeddings,
+# overrides and isolates: each can break a header line or make a name display as another text.
+_UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+TEXT_LIMIT = 200
 GROUP_SIZES = range(2, 7)
 
 
@@ -43,14 +46,19 @@ def group_size(size: int) -> int:
     return size
 
 
-def single_line(value: str, *, what: str, limit: int = 200) -> str:
-    """Free text that ends up in headers or tables: one line, no control characters."""
-    if _CONTROL.search(value):
-        raise InputError(
-            f"invalid {what} {value!r}: it must be one line without control characters"
-        )
+def single_line(value: str, *, what: str, limit: int = TEXT_LIMIT) -> str:
+    """Free text that ends up in headers, emails and tables (titles, member names and teams).
+
+    One line of at most ``limit`` characters, without controls, separators or bidi overrides.
+    The length is checked first so that a refused value quoted in the error stays short.
+    """
     if len(value) > limit:
         raise InputError(f"{what} is too long ({len(value)} characters, at most {limit})")
+    if _UNSAFE_TEXT.search(value):
+        raise InputError(
+            f"invalid {what} {value!r}: it must be one line without control or "
+            "bidi-override characters"
+        )
     return value
 
 

@@ -133,8 +133,11 @@ def _csv_row(fields: list[str], *, line: int, width: int, seen: dict[str, int]) 
 
 
 def _validated(row: MemberRow) -> MemberRow:
-    team = (row.team or "").strip() or None
-    return MemberRow(validation.email(row.email), row.name.strip(), team, row.line)
+    """The one check of a member's fields, for every path that writes them."""
+    email = validation.email(row.email)
+    name = validation.single_line(row.name.strip(), what="name")
+    team = validation.single_line((row.team or "").strip(), what="team") or None
+    return MemberRow(email, name, team, row.line)
 
 
 def _compare(member: Member | None, row: MemberRow) -> str:

@@ -57,11 +57,16 @@ class ProgramChanges:
     lookback: str | None = None  # a number of past rounds, or "all"
 
 
+def check_new_program(name: str, *, changes: ProgramChanges) -> ProgramChanges:
+    """Validate what ``program add`` was given, before a database is opened or created."""
+    validation.program_name(name)
+    return _validated(changes)
+
+
 def add_program(
     db: Database, name: str, *, changes: ProgramChanges, now: datetime, default_zone: str
 ) -> ProgramInfo:
-    validation.program_name(name)
-    values = _validated(changes)
+    values = check_new_program(name, changes=changes)
     with db.session(write=True) as s:
         if _find(s, name) is not None:
             raise InputError(

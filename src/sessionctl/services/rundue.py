@@ -19,6 +19,7 @@ from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import format_local, load_zone
 from sessionctl.services import groups
 from sessionctl.services.scheduling import extend_series
+from sessionctl.store import maintenance
 from sessionctl.store.engine import Database
 from sessionctl.store.models import GroupMember, Message, Program, Round
 from sessionctl.store.secret import load_secret
@@ -82,6 +83,7 @@ def _run(
     db: Database, *, clock: Callable[[], datetime], open_transport: Callable[[], Transport]
 ) -> RunReport:
     report = RunReport()
+    maintenance.ensure_sound(db)  # a damaged database sends nothing rather than half or twice
     now = clock()
     with db.session(write=True) as s:
         extend_series(s, now=now)

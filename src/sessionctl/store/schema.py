@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection
 from sessionctl.errors import DatabaseError
 from sessionctl.store.engine import Database
 
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003")
+REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004")
 HEAD = REVISIONS[-1]
 
 State = Literal["empty", "behind", "current", "newer"]
@@ -54,7 +54,11 @@ def ensure_current(db: Database) -> None:
 
 
 def upgrade(db: Database) -> SchemaStatus:
-    """Apply every pending migration in one transaction, holding the write lock throughout."""
+    """Apply every pending migration in one transaction, holding the write lock throughout.
+
+    What the migrations changed in stored rows is added to ``db.upgrade_notes``, one line each.
+    """
+    notes: list[str] = []
     with db.connection(write=True) as conn:
         if db.engine.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(7305041)"))
@@ -66,7 +70,8 @@ def upgrade(db: Database) -> SchemaStatus:
             where = db.settings.describe_db()
             raise DatabaseError(_newer_message(SchemaStatus(where, revision, HEAD, state)))
         if state != "current":
-            _run_alembic(conn)
+            notes = _run_alembic(conn)
+    db.upgrade_notes.extend(notes)  # only once committed
     return status(db)
 
 
@@ -77,14 +82,18 @@ def _foreign_message(where: str) -> str:
     )
 
 
-def _run_alembic(conn: Connection) -> None:
+def _run_alembic(conn: Connection) -> list[str]:
+    """Upgrade to HEAD; return the notes the migrations wrote on what they changed."""
     from alembic import command
     from alembic.config import Config
 
+    notes: list[str] = []
     config = Config()
     config.set_main_option("script_location", "sessionctl.store:migrations")
     config.attributes["connection"] = conn
+    config.attributes["notes"] = notes
     command.upgrade(config, HEAD)
+    return notes
 
 
 def _revision(conn: Connection) -> str | None:
