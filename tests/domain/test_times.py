@@ -11,15 +11,19 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sessionctl.domain.times import (
+    HORIZON,
     Resolved,
     When,
+    check_horizon,
     format_local,
     iso,
     load_zone,
     parse_date,
     parse_when,
+    resolve_ahead,
     resolve_local,
     to_zone,
+    week_span,
 )
 from sessionctl.errors import InputError
 
@@ -307,13 +311,98 @@ def test_parse_when_accepts(text: str, expected: When) -> None:
         "٢٠٢٦-06-10 09:00",
         "0000-01-01 00:00",
         "0001-01-01 00:00+01:00",
-        "9999-12-31 23:59-01:00",
     ],
 )
 def test_parse_when_rejects(text: str) -> None:
     with pytest.raises(InputError) as caught:
         parse_when(text)
     assert str(caught.value) == f"invalid time {text!r}: use 'YYYY-MM-DD HH:MM' or 'now'"
+
+
+@pytest.mark.parametrize("text", ["9999-12-31 23:59-01:00", "9999-12-31T23:59-14:00"])
+def test_parse_when_calls_an_offset_time_past_year_9999_too_far_ahead(text: str) -> None:
+    with pytest.raises(InputError) as caught:
+        parse_when(text, what="match time")
+    assert str(caught.value) == (
+        f"the match time {text} is too far ahead: schedule rounds before 2100-01-01 00:00 UTC"
+    )
+
+
+# the horizon
+
+FAR = "is too far ahead: schedule rounds before 2100-01-01 00:00 UTC"
+
+
+@pytest.mark.parametrize(
+    ("local", "zone"),
+    [
+        (datetime(2099, 12, 31, 23, 59, 59), "UTC"),
+        (datetime(2100, 1, 1, 0, 59), "Europe/Paris"),  # 23:59 UTC the day before
+        (datetime(2100, 1, 1, 13, 59), "Pacific/Kiritimati"),  # UTC+14
+        (datetime(2099, 12, 31, 13, 59), "America/Adak"),  # UTC-10
+    ],
+)
+def test_times_before_the_horizon_in_utc_are_accepted(local: datetime, zone: str) -> None:
+    resolved = resolve_ahead(local, zone=ZoneInfo(zone), subject="the match time")
+    assert resolved == resolve_local(local, ZoneInfo(zone))
+    assert resolved.instant < HORIZON
+
+
+@pytest.mark.parametrize(
+    ("local", "zone"),
+    [
+        (datetime(2100, 1, 1), "UTC"),
+        (datetime(2100, 1, 1, 1, 0), "Europe/Paris"),
+        (datetime(2100, 1, 1, 14, 0), "Pacific/Kiritimati"),
+        (datetime(2099, 12, 31, 14, 0), "America/Adak"),
+        (datetime(9999, 12, 31, 23, 59), "America/Adak"),  # resolving it would pass year 9999
+        (datetime(9999, 12, 31, 23, 59), "Pacific/Kiritimati"),
+        (datetime(9999, 12, 31, 23, 59, fold=1), "Europe/Paris"),
+    ],
+)
+def test_times_at_or_past_the_horizon_are_too_far_ahead(local: datetime, zone: str) -> None:
+    with pytest.raises(InputError) as caught:
+        resolve_ahead(local, zone=ZoneInfo(zone), subject="the match time X")
+    assert str(caught.value) == f"the match time X {FAR}"
+
+
+@pytest.mark.parametrize("name", ZONES)
+def test_a_wall_time_a_day_past_the_horizon_is_past_it_in_every_zone(name: str) -> None:
+    # resolve_ahead refuses such wall times without resolving them: this checks that is right.
+    almost = HORIZON.replace(tzinfo=None) + timedelta(days=1) - timedelta(minutes=1)
+    assert resolve_local(almost, ZoneInfo(name)).instant > HORIZON
+
+
+def test_check_horizon_is_exclusive() -> None:
+    check_horizon(HORIZON - timedelta(microseconds=1), subject="the end")
+    with pytest.raises(InputError) as caught:
+        check_horizon(HORIZON, subject="the end")
+    assert str(caught.value) == f"the end {FAR}"
+
+
+# week_span
+
+
+@pytest.mark.parametrize(
+    ("day", "weeks", "expected"),
+    [
+        (date(2026, 6, 10), 1, (date(2026, 6, 8), date(2026, 6, 14))),
+        (date(2026, 6, 8), 6, (date(2026, 6, 8), date(2026, 7, 19))),
+        (date(1, 1, 3), 1, (date(1, 1, 1), date(1, 1, 7))),  # 0001-01-01 is a Monday
+        (date(9999, 12, 26), 1, (date(9999, 12, 20), date(9999, 12, 26))),
+    ],
+)
+def test_week_span(day: date, weeks: int, expected: tuple[date, date]) -> None:
+    assert week_span(day, weeks=weeks) == expected
+
+
+@pytest.mark.parametrize(("day", "weeks"), [(date(9999, 12, 27), 1), (date(9999, 12, 1), 6)])
+def test_week_span_past_year_9999_is_refused(day: date, weeks: int) -> None:
+    with pytest.raises(InputError) as caught:
+        week_span(day, weeks=weeks)
+    assert str(caught.value) == (
+        f"{weeks} weeks from {day} run past 9999-12-31: give an earlier date or fewer weeks"
+    )
 
 
 # parse_date
@@ -380,3 +469,13 @@ def test_iso_of_nothing_is_nothing() -> None:
 )
 def test_format_local(zone: str, expected: str) -> None:
     assert format_local(SUMMER.replace(second=42), ZoneInfo(zone)) == expected
+
+
+def test_a_local_time_past_year_9999_is_shown_in_utc() -> None:
+    # A round stored near the end of 9999 (before the horizon existed), shown east of UTC.
+    stored = datetime(9999, 12, 31, 23, 0, tzinfo=UTC)
+    kiritimati = ZoneInfo("Pacific/Kiritimati")
+    assert to_zone(stored, kiritimati) == stored
+    assert iso(stored, kiritimati) == "9999-12-31T23:00:00+00:00"
+    assert format_local(stored, kiritimati) == "9999-12-31 23:00 UTC"
+    assert format_local(stored, ZoneInfo("America/Adak")) == "9999-12-31 13:00 HST"

@@ -129,10 +129,10 @@ def planning(
     Example:
       sessionctl planning coffee-paris --weeks 8 --tz America/New_York
     """
-    from datetime import timedelta
+    from datetime import date, timedelta
 
     from sessionctl import clock
-    from sessionctl.domain.times import parse_date
+    from sessionctl.domain.times import parse_date, week_span
     from sessionctl.render import console
     from sessionctl.render.planning import planning as render_planning
     from sessionctl.services.rounds import RoundFilter, list_rounds
@@ -142,11 +142,9 @@ def planning(
     now = clock.now()
     today = now.astimezone(zone).date()
     first = parse_date(start) if start else today
-    monday = first - timedelta(days=first.weekday())
-    last = monday + timedelta(weeks=weeks, days=-1)
-    views = list_rounds(
-        db, RoundFilter(program=program, start=monday, end=last + timedelta(days=35), zone=zone)
-    )
+    monday, last = week_span(first, weeks=weeks)
+    ahead = min(last, date.max - timedelta(days=35)) + timedelta(days=35)  # not past 9999
+    views = list_rounds(db, RoundFilter(program=program, start=monday, end=ahead, zone=zone))
     out = console.out()
     out.print(
         render_planning(
@@ -182,13 +180,15 @@ def ics(
     from sessionctl.errors import InputError
     from sessionctl.services.calendar import export_ics
 
-    data = export_ics(state(ctx).database(), program)
+    export = export_ics(state(ctx).database(), program)
+    for note in export.skipped:
+        sys.stderr.write(f"note: {note}\n")
     if output is None:
-        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.write(export.data)
         sys.stdout.flush()
         return
     try:
-        output.write_bytes(data)
+        output.write_bytes(export.data)
     except OSError as err:
         raise InputError(f"cannot write {output}: {err.strerror}") from err
 

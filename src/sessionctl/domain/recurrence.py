@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from sessionctl.domain.times import Resolved, resolve_local
+from sessionctl.domain.times import HORIZON, Resolved, resolve_local, too_far
 from sessionctl.errors import InputError
 
 
@@ -158,6 +158,29 @@ class SeriesRule:
 
     def _is_open_ended(self) -> bool:
         return self.repeat is not Repeat.ONCE and self.count is None and self.until is None
+
+
+def before_horizon(occurrences: list[Occurrence]) -> list[Occurrence]:
+    """The occurrences up to the first whose match is at or after the ``HORIZON``."""
+    kept: list[Occurrence] = []
+    for occurrence in occurrences:
+        if occurrence.match.instant >= HORIZON:
+            break
+        kept.append(occurrence)
+    return kept
+
+
+def check_series_horizon(occurrences: list[Occurrence], *, rule: SeriesRule) -> None:
+    """Refuse a series with an end (--count, --until) whose later rounds pass the ``HORIZON``:
+    cutting it silently would leave fewer rounds than asked for."""
+    for occurrence in occurrences:
+        if occurrence.match.instant >= HORIZON:
+            fix = f"give --count {occurrence.index} or less"
+            if rule.until is not None:
+                fix = "give an earlier --until"
+            wall = occurrence.match.local
+            subject = f"round {occurrence.index + 1} of the series (match {wall:%Y-%m-%d %H:%M})"
+            raise too_far(subject, fix=fix if occurrence.index else None)
 
 
 def _is_aware(moment: datetime | None) -> bool:

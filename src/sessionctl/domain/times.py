@@ -3,6 +3,7 @@
 Times are entered as local wall-clock times in a named IANA zone. A time that does not exist
 (spring-forward gap) is moved forward by the length of the gap; a time that happens twice
 (fall-back fold) means its first occurrence (RFC 5545 §3.3.5). Instants are aware UTC datetimes.
+Rounds are scheduled before ``HORIZON``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,12 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sessionctl.errors import InputError
+
+# Rounds are scheduled before this instant. Far enough for any real program; near enough that
+# every local time, offset and calendar export of a round stays well inside datetime's years.
+HORIZON = datetime(2100, 1, 1, tzinfo=UTC)
+# A wall time a day past HORIZON is past it in every zone (no offset reaches a day).
+_FAR_WALL = HORIZON.replace(tzinfo=None) + timedelta(days=1)
 
 # Path components of an IANA name: letters, digits, "_", "+", "-"; no ".", so no traversal.
 _ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
@@ -102,6 +109,31 @@ def resolve_local(local: datetime, zone: ZoneInfo) -> Resolved:
     return Resolved(local=local, instant=instant, ambiguous=ambiguous)
 
 
+def too_far(subject: str, *, fix: str | None = None) -> InputError:
+    """``SUBJECT is too far ahead: schedule rounds before 2100-01-01 00:00 UTC (FIX)``."""
+    message = f"{subject} is too far ahead: schedule rounds before {HORIZON:%Y-%m-%d %H:%M} UTC"
+    return InputError(message if fix is None else f"{message} ({fix})")
+
+
+def check_horizon(instant: datetime, *, subject: str) -> None:
+    """Refuse an instant at or after ``HORIZON`` with ``too_far(subject)``."""
+    if instant >= HORIZON:
+        raise too_far(subject)
+
+
+def resolve_ahead(local: datetime, *, zone: ZoneInfo, subject: str) -> Resolved:
+    """``resolve_local`` for a time to schedule: refuses one at or after ``HORIZON``.
+
+    Wall times so far ahead that resolving them could pass year 9999 (``9999-12-31 23:59`` in
+    America/Adak) are refused before resolving.
+    """
+    if local >= _FAR_WALL:
+        raise too_far(subject)
+    resolved = resolve_local(local, zone)
+    check_horizon(resolved.instant, subject=subject)
+    return resolved
+
+
 @dataclass(frozen=True)
 class When:
     """A parsed time argument: exactly one of ``now``, ``local`` or ``instant`` is set."""
@@ -111,13 +143,14 @@ class When:
     instant: datetime | None = None
 
 
-def parse_when(text: str) -> When:
+def parse_when(text: str, *, what: str = "time") -> When:
     """Parse ``now``, ``YYYY-MM-DD HH:MM`` or ``YYYY-MM-DDTHH:MM``, with optional ``:SS``.
 
     Surrounding spaces are ignored and letters may be any case. Without an offset the result is a
     naive local wall time; with one (``Z``, ``+02:00`` or ``+0200``) it is an aware UTC instant.
-    Impossible dates or times (2026-02-30, 24:00), offsets of a day or more and instants outside
-    years 1-9999 in UTC are rejected.
+    Impossible dates or times (2026-02-30, 24:00), offsets of a day or more and instants before
+    year 1 in UTC are rejected as invalid; an instant after year 9999 in UTC as too far ahead
+    (``too_far``, naming the ``what``). Other times past ``HORIZON`` are the caller's to check.
     """
     stripped = text.strip()
     if stripped.lower() == "now":
@@ -129,11 +162,16 @@ def parse_when(text: str) -> When:
     try:
         local = datetime(year, month, day, hour, minute, int(found["second"] or 0))
         offset = _parse_offset(found["offset"])
-        if offset is None:
-            return When(local=local)
-        return When(instant=local.replace(tzinfo=offset).astimezone(UTC))
-    except (ValueError, OverflowError) as exc:
+    except ValueError as exc:
         raise _invalid_time(text) from exc
+    if offset is None:
+        return When(local=local)
+    try:
+        return When(instant=local.replace(tzinfo=offset).astimezone(UTC))
+    except OverflowError as exc:
+        if year == 1:
+            raise _invalid_time(text) from exc
+        raise too_far(f"the {what} {stripped}") from exc
 
 
 def _parse_offset(text: str | None) -> timezone | None:
@@ -163,11 +201,33 @@ def parse_date(text: str) -> date:
     raise InputError(f"invalid date {text!r}: use YYYY-MM-DD")
 
 
+def week_span(day: date, *, weeks: int) -> tuple[date, date]:
+    """The Monday of ``day``'s week and the Sunday ``weeks`` weeks later (``weeks`` >= 1).
+
+    Weeks that run past 9999-12-31 (a Friday) are refused with an ``InputError``; none start
+    before 0001-01-01, a Monday.
+    """
+    monday = day - timedelta(days=day.weekday())
+    try:
+        return monday, monday + timedelta(weeks=weeks, days=-1)
+    except OverflowError:
+        raise InputError(
+            f"{weeks} weeks from {day} run past {date.max}: give an earlier date or fewer weeks"
+        ) from None
+
+
 def to_zone(instant: datetime, zone: ZoneInfo) -> datetime:
-    """The aware local datetime in ``zone`` for an aware instant; naive input is a ValueError."""
+    """The aware local datetime in ``zone`` for an aware instant; naive input is a ValueError.
+
+    A local time past year 9999 (a round stored near its end, shown east of UTC) cannot be
+    represented: the same instant in UTC is returned instead.
+    """
     if instant.tzinfo is None:
         raise ValueError("to_zone expects an aware datetime")
-    return instant.astimezone(zone)
+    try:
+        return instant.astimezone(zone)
+    except OverflowError:
+        return instant.astimezone(UTC)
 
 
 def iso(instant: datetime | None, zone: ZoneInfo) -> str | None:

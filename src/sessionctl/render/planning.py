@@ -23,7 +23,7 @@ from rich.console import Group, RenderableType
 from rich.text import Text
 
 from sessionctl.domain.rounds import FINAL, Status
-from sessionctl.domain.times import format_local
+from sessionctl.domain.times import format_local, to_zone
 from sessionctl.render.text import literal
 from sessionctl.services.rounds import RoundView
 
@@ -97,8 +97,8 @@ def planning(
 
 
 def _card_of(v: RoundView, *, zone: ZoneInfo, today: date) -> _Card:
-    matches = v.match_at.astimezone(zone)
-    opens = None if v.opt_in_at is None else v.opt_in_at.astimezone(zone)
+    matches = to_zone(v.match_at, zone)
+    opens = None if v.opt_in_at is None else to_zone(v.opt_in_at, zone)
     first = min(opens.date(), matches.date()) if opens is not None else matches.date()
     past = v.status in FINAL or matches.date() < today
     return _Card(v, first, matches.date(), opens, matches, past)

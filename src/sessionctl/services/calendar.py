@@ -22,6 +22,8 @@ Decisions, each for the people who import the file:
 - VTIMEZONEs are built here from the zone's transitions: icalendar's ``add_missing_timezones``
   (7.x) iterates a set (zone order varies between runs) and writes a DAYLIGHT onset one hour late
   (its DTSTART is the wall time after the jump, read by RFC 5545 in the offset before it).
+- Rounds at or after the scheduling horizon (stored before it existed) are left out, each with a
+  note: a local time near year 9999 cannot be written, and one round must not sink the export.
 - The output is byte-identical for the same data: DTSTAMP is the row's creation time, and UIDs are
   ``round-ID-HASH@sessionctl`` / ``series-ID-HASH@sessionctl``, HASH from the program's name and
   creation time, so two databases do not collide in one calendar.
@@ -44,7 +46,7 @@ from sqlmodel import Session, col, select
 from sessionctl import __version__
 from sessionctl.domain.recurrence import SeriesRule
 from sessionctl.domain.rounds import Status
-from sessionctl.domain.times import format_local, load_zone, resolve_local
+from sessionctl.domain.times import HORIZON, format_local, load_zone, resolve_local
 from sessionctl.services.programs import get_program
 from sessionctl.services.scheduling import rule_of
 from sessionctl.store.engine import Database
@@ -56,12 +58,20 @@ _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 _EVERY = {1: "every week", 2: "every 2 weeks", 3: "every 3 weeks", 4: "every 4 weeks"}
 
 
-def export_ics(db: Database, program: str | None) -> bytes:
+@dataclass(frozen=True)
+class Export:
+    """The iCalendar file, and one sentence per round left out of it."""
+
+    data: bytes
+    skipped: list[str]
+
+
+def export_ics(db: Database, program: str | None) -> Export:
     """The rounds of one program (or all) as an iCalendar file; see the module docstring."""
     with db.session() as s:
         prog = None if program is None else get_program(s, program)
         programs = _programs(s, prog)
-        rounds = _rounds(s, prog)
+        rounds, skipped = _split_far(_rounds(s, prog), programs=programs)
         series = _series(s, rounds)
         writer = _Writer(programs)
         groups = [writer.single(r) for r in rounds if r.series_id is None and _live(r)]
@@ -74,7 +84,7 @@ def export_ics(db: Database, program: str | None) -> bytes:
             for event in group:
                 calendar.add_component(event)
         data: bytes = calendar.to_ical()
-        return data
+        return Export(data, skipped)
 
 
 # --- loading -----------------------------------------------------------------------------------
@@ -90,6 +100,30 @@ def _rounds(s: Session, prog: Program | None) -> list[Round]:
     if prog is not None:
         query = query.where(Round.program_id == prog.id)
     return list(s.exec(query))
+
+
+def _split_far(
+    rounds: list[Round], *, programs: dict[int, Program]
+) -> tuple[list[Round], list[str]]:
+    """The rounds before the scheduling ``HORIZON``, and why each live one after it is left out.
+
+    A series keeps its other rounds: the ones left out become gaps (EXDATE) or shorten its COUNT.
+    """
+    kept: list[Round] = []
+    skipped: list[str] = []
+    for r in rounds:
+        times = [("opt-in", r.opt_in_at), ("match", r.match_at)]
+        far = [(what, at) for what, at in times if at is not None and at >= HORIZON]
+        if not far:
+            kept.append(r)
+        elif _live(r):
+            what, at = far[0]
+            when = format_local(at, load_zone(r.timezone))
+            skipped.append(
+                f"skipped round {r.id} of {programs[r.program_id].name}: its {what} time {when} "
+                f"is past the scheduling horizon {HORIZON:%Y-%m-%d %H:%M} UTC"
+            )
+    return kept, skipped
 
 
 def _series(s: Session, rounds: Sequence[Round]) -> dict[int, Series]:

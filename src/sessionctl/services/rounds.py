@@ -12,7 +12,7 @@ from sqlalchemy import case
 from sqlmodel import Session, col, func, select
 
 from sessionctl.domain.rounds import Status
-from sessionctl.domain.times import iso, load_zone
+from sessionctl.domain.times import iso, load_zone, to_zone
 from sessionctl.errors import NotFoundError
 from sessionctl.services.programs import get_program
 from sessionctl.store.engine import Database
@@ -197,12 +197,15 @@ def _view(r: Round, p: Program, *, repeat: str, figures: Figures | None) -> Roun
 
 
 def _utc_midnight(day: date, *, days: int) -> datetime:
-    return datetime.combine(day + timedelta(days=days), time(), tzinfo=UTC)
+    try:
+        return datetime.combine(day + timedelta(days=days), time(), tzinfo=UTC)
+    except OverflowError:  # --from 0001-01-01 / --to 9999-12-31: no bound on that side
+        return (datetime.max if days > 0 else datetime.min).replace(tzinfo=UTC)
 
 
 def _in_range(v: RoundView, flt: RoundFilter) -> bool:
     zone = flt.zone or v.zone
-    day = v.match_at.astimezone(zone).date()
+    day = to_zone(v.match_at, zone).date()
     if flt.start is not None and day < flt.start:
         return False
     return flt.end is None or day <= flt.end

@@ -9,16 +9,32 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, func, select
 
-from sessionctl.domain.recurrence import Occurrence, Repeat, SeriesRule, parse_repeat
+from sessionctl.domain.recurrence import (
+    Occurrence,
+    Repeat,
+    SeriesRule,
+    before_horizon,
+    check_series_horizon,
+    parse_repeat,
+)
 from sessionctl.domain.rounds import PALETTE, Status, check_cancel, check_change
-from sessionctl.domain.times import load_zone, parse_when, resolve_local
+from sessionctl.domain.times import (
+    HORIZON,
+    check_horizon,
+    load_zone,
+    parse_when,
+    resolve_ahead,
+    resolve_local,
+    to_zone,
+    too_far,
+)
 from sessionctl.errors import InputError
 from sessionctl.services.programs import get_program
 from sessionctl.services.rounds import RoundView, find_round, views_of
 from sessionctl.store.engine import Database
 from sessionctl.store.models import Program, Round, Series
 
-HORIZON = timedelta(weeks=26)
+PLAN_AHEAD = timedelta(weeks=26)  # how far ahead open-ended series have their rounds
 ORDER_CHECK = timedelta(weeks=520)
 MAX_ROUNDS = 520
 
@@ -160,7 +176,8 @@ def extend_series(s: Session, *, now: datetime) -> int:
             select(func.max(Round.series_index)).where(Round.series_id == series.id)
         ).one()
         rule = rule_of(series)
-        for occurrence in rule.occurrences(start=(last or 0) + 1, until_instant=now + HORIZON):
+        ahead = rule.occurrences(start=(last or 0) + 1, until_instant=_plan_end(now))
+        for occurrence in before_horizon(ahead):
             s.add(_new_round(prog, series, occurrence, zone=rule.zone, now=now))
             created += 1
     return created
@@ -190,18 +207,25 @@ def _opt_in_point(
 
 
 def _point(text: str, *, zone: ZoneInfo, now: datetime, what: str) -> _Point:
-    when = parse_when(text)
+    """The time asked for, refused when it is at or after the scheduling ``HORIZON``."""
+    when = parse_when(text, what=f"{what} time")
     if when.now:
         local = now.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
         return _Point(local=local, instant=now, now=True)
     if when.instant is not None:
+        check_horizon(when.instant, subject=f"the {what} time {text.strip()}")
         return _Point(
             local=when.instant.astimezone(zone).replace(tzinfo=None),
             instant=when.instant,
             exact=True,
         )
     assert when.local is not None
-    return _Point(local=when.local, instant=resolve_local(when.local, zone).instant)
+    resolved = resolve_ahead(when.local, zone=zone, subject=_subject(what, when.local))
+    return _Point(local=when.local, instant=resolved.instant)
+
+
+def _subject(what: str, wall: datetime) -> str:
+    return f"the {what} time {wall:%Y-%m-%d %H:%M}"
 
 
 def _check_future(r: Round, *, opt_in: _Point | None, match: _Point, now: datetime) -> None:
@@ -221,6 +245,8 @@ def _planned(rule: SeriesRule, *, now: datetime) -> list[Occurrence]:
         raise InputError(
             f"--count {rule.count} is more than {MAX_ROUNDS} rounds: give a smaller one"
         )
+    if rule.until is not None and rule.until >= HORIZON.date():
+        raise too_far(f"the end date {rule.until}")
     if rule.until is not None and rule.repeat.weeks is not None:
         span = (rule.until - rule.first_match.date()).days // (7 * rule.repeat.weeks) + 1
         if span > MAX_ROUNDS:
@@ -228,15 +254,24 @@ def _planned(rule: SeriesRule, *, now: datetime) -> list[Occurrence]:
                 f"--until {rule.until} makes {span} rounds, more than {MAX_ROUNDS}: "
                 "give an earlier date"
             )
-    horizon = None if rule.count is not None or rule.until is not None else now + HORIZON
-    occurrences = rule.occurrences(until_instant=horizon)
+    bounded = rule.count is not None or rule.until is not None
+    occurrences = rule.occurrences(until_instant=None if bounded else _plan_end(now))
     if len(occurrences) > MAX_ROUNDS:
         many = f"that makes {len(occurrences)} rounds, more than {MAX_ROUNDS}"
         raise InputError(f"{many}: give a smaller --count or an earlier --until")
+    if bounded:
+        check_series_horizon(occurrences, rule=rule)
+    occurrences = before_horizon(occurrences)
     if not occurrences:
         occurrences = [rule.occurrence(0)]
     _check_order(rule, now=now)
     return occurrences
+
+
+def _plan_end(now: datetime) -> datetime:
+    """How far open-ended series have their rounds created: ``PLAN_AHEAD``, never past the
+    scheduling ``HORIZON``."""
+    return min(now + PLAN_AHEAD, HORIZON)
 
 
 def _views(s: Session, rounds: list[Round]) -> list[RoundView]:
@@ -339,7 +374,7 @@ def _notes(
 
 
 def _local(instant: datetime | None, zone: ZoneInfo) -> datetime | None:
-    return None if instant is None else instant.astimezone(zone).replace(tzinfo=None)
+    return None if instant is None else to_zone(instant, zone).replace(tzinfo=None)
 
 
 def _move(r: Round, req: ChangeRequest, *, status: Status, now: datetime, notes: list[str]) -> None:
@@ -382,7 +417,10 @@ def _moved(
         return current
     local = point.local if point is not None else _local(current, old_zone)
     assert local is not None
-    instant = point.instant if point is not None else resolve_local(local, zone).instant
+    if point is not None:
+        instant = point.instant
+    else:
+        instant = resolve_ahead(local, zone=zone, subject=_subject(what, local)).instant
     if (point is None or not point.now) and instant <= now:
         raise _past(what, local)
     return instant
@@ -421,6 +459,9 @@ def _move_following(
         if later.status != Status.PLANNED:
             continue
         occurrence = rule.occurrence(later.series_index)
+        if occurrence.match.instant >= HORIZON:
+            subject = f"round {later.id} (match {occurrence.match.local:%Y-%m-%d %H:%M})"
+            raise too_far(subject, fix="drop --following to move this round alone")
         later.timezone = zone.key
         later.opt_in_at = None if occurrence.opt_in is None else occurrence.opt_in.instant
         later.match_at = occurrence.match.instant
