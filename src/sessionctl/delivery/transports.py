@@ -26,7 +26,6 @@ from urllib.parse import quote, unquote, urlsplit
 from sessionctl.errors import DeliveryError, InputError
 
 if TYPE_CHECKING:
-    import mailbox
     import smtplib
     from collections.abc import Sequence
     from email.message import EmailMessage
@@ -115,8 +114,10 @@ def open_transport(
     ``password`` is used only when ``spec.user`` is set, and is then required.
     """
     if spec.scheme == "maildir":
+        from sessionctl.delivery.maildir import MaildirTransport
+
         assert spec.path is not None
-        return _MaildirTransport(spec.path)
+        return MaildirTransport(spec.path)
     if spec.user is not None:
         if not password:
             raise InputError(
@@ -170,47 +171,6 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-class _MaildirTransport:
-    """Writes each message as one file into a Maildir (tmp/ then new/, so atomically)."""
-
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._box: mailbox.Maildir | None = None
-
-    def __enter__(self) -> _MaildirTransport:
-        import mailbox
-
-        try:
-            self._path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            self._path.mkdir(mode=0o700, exist_ok=True)
-            for sub in ("tmp", "new", "cur"):  # an existing empty folder becomes a Maildir too
-                (self._path / sub).mkdir(mode=0o700, exist_ok=True)
-            self._box = mailbox.Maildir(self._path, create=True)
-        except OSError as err:
-            raise DeliveryError(f"cannot use maildir {self._path}: {err.strerror}") from err
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._box = None
-
-    def send(self, msg: EmailMessage, *, to: Sequence[str]) -> SendResult:
-        """Store ``msg`` (``to`` is implied by its headers). A failed write is temporary."""
-        if self._box is None:
-            raise RuntimeError("use the transport in a with block")
-        # Maildir files use the local line ending; SMTP's CRLF is for the wire.
-        data = msg.as_bytes(policy=msg.policy.clone(linesep="\n"))
-        try:
-            key = self._box.add(data)
-        except OSError as err:
-            return SendResult(False, True, None, f"cannot write to {self._path}: {err.strerror}")
-        return SendResult(True, False, None, f"written to {self._path / 'new' / key}")
 
 
 class _SmtpTransport:
