@@ -1,8 +1,15 @@
-"""Every test runs the real CLI against its own temporary SQLite file and folders."""
+"""Every test runs the real CLI against its own fresh database and folders.
+
+The database is a temporary SQLite file, or, with ``SESSIONCTL_TEST_DB`` set to a PostgreSQL URL
+(``postgresql+psycopg://postgres@127.0.0.1/test``), a database of its own created on that server
+and dropped after the test. Tests about the SQLite file itself carry the ``sqlite_file`` mark and
+skip on PostgreSQL.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -19,6 +26,7 @@ import pytest
 import time_machine
 
 from sessionctl.cli import run
+from tests import testdb
 
 
 @dataclass(frozen=True)
@@ -35,24 +43,54 @@ Invoke = Callable[..., Result]
 
 
 @pytest.fixture(autouse=True)
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> Iterator[Path]:
     """Own home, XDG folders, database and outbox; no colour variables leaking in."""
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
-    monkeypatch.setenv("SESSIONCTL_DB", str(tmp_path / "sessionctl.db"))
+    if not testdb.ON_POSTGRES:
+        monkeypatch.setenv("SESSIONCTL_DB", str(tmp_path / "sessionctl.db"))
+        yield from _with_env(monkeypatch, tmp_path)
+        return
+    if request.node.get_closest_marker("sqlite_file"):
+        pytest.skip("about the SQLite file itself; this run uses PostgreSQL")
+    if (why := _postgres_unreachable()) is not None:
+        pytest.skip(f"PostgreSQL at {testdb.URL} is not reachable: {why}")
+    url = testdb.create_database(testdb.name_for(request.node.nodeid))
+    monkeypatch.setenv("SESSIONCTL_DB", url)
+    try:
+        yield from _with_env(monkeypatch, tmp_path)
+    finally:
+        testdb.drop_database(url)
+
+
+@functools.cache
+def _postgres_unreachable() -> str | None:
+    return testdb.server_reachable()
+
+
+def _with_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Path]:
     monkeypatch.setenv("COLUMNS", "160")
     monkeypatch.setenv("TZ", "UTC")
     for name in ("NO_COLOR", "FORCE_COLOR", "SESSIONCTL_TRANSPORT", "SESSIONCTL_SMTP_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
-    return tmp_path
+    yield tmp_path
 
 
 @pytest.fixture
 def db_path(isolated: Path) -> Path:
+    """The SQLite file of this test (on PostgreSQL, a path that is never used as a file)."""
     return isolated / "sessionctl.db"
+
+
+def sql(statement: str, **params: Any) -> list[Any]:
+    """Run one SQL statement (``:name`` parameters) on this test's database, committed; the
+    rows it returns. For putting rows in states the CLI cannot reach, on either database."""
+    return testdb.execute(os.environ["SESSIONCTL_DB"], statement, params)
 
 
 @pytest.fixture
@@ -110,12 +148,15 @@ def seed_database(folder: Path, commands: Sequence[Sequence[str]], *, now: datet
     """Run ``commands`` through the CLI at ``now`` against ``folder/seed.db``, in an environment
     of their own; return the last command's stdout. Built once per module, copied per test."""
     out = ""
+    database: str | Path = folder / "seed.db"
+    if testdb.ON_POSTGRES:
+        database = testdb.create_database(testdb.name_for(str(folder / "seed.db")))
     with pytest.MonkeyPatch.context() as mp, time_machine.travel(now, tick=False):
         for name, value in {
             "HOME": folder,
             "XDG_DATA_HOME": folder / "data",
             "XDG_CONFIG_HOME": folder / "config",
-            "SESSIONCTL_DB": folder / "seed.db",
+            "SESSIONCTL_DB": database,
             "TZ": "UTC",
             "COLUMNS": "160",
         }.items():
@@ -128,7 +169,11 @@ def seed_database(folder: Path, commands: Sequence[Sequence[str]], *, now: datet
 
 
 def copy_database(seed: Path, target: Path) -> None:
-    """Copy a seed database into a test's own file (SQLite's backup: WAL-safe)."""
+    """Copy a seed database into a test's own (SQLite's backup: WAL-safe; on PostgreSQL, this
+    test's database is made anew from the seed's)."""
+    if testdb.ON_POSTGRES:
+        testdb.copy_database(testdb.name_for(str(seed)), os.environ["SESSIONCTL_DB"])
+        return
     with (
         contextlib.closing(sqlite3.connect(seed)) as src,
         contextlib.closing(sqlite3.connect(target)) as dst,

@@ -1,12 +1,19 @@
 """Compose the emails of a round: opt-in invitations, match announcements, "no match" notices.
 
-Text a person typed (names, program titles, templates) reaches a header only as the display name
-of an ``email.headerregistry.Address`` or as a header value cleared of control characters, so it
-can never add a header or a recipient. The HTML alternative escapes every value.
+Every header value goes through ``_set_header``, which makes text inert first: RFC 2047 encoded
+words (``=?utf-8?q?X=0D=0ABcc:...?=``) are decoded here, again until none is left, and only then
+are controls, line breaks and bidi overrides removed. Some interpreters (3.11.7, 3.12.1) decode
+encoded words while folding and write the decoded CR/LF raw, which would add a header or end the
+headers early; with nothing left to decode, no interpreter can. As a second line of defence,
+``compose`` folds the headers exactly as a transport will, parses them back and refuses the
+message (``UnsafeHeader``) if the names, the one recipient or any decoded value differ from what
+was set. The HTML alternative escapes every value.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
 import re
 from collections.abc import Mapping, Sequence
@@ -16,12 +23,17 @@ from email import policy
 from email.errors import HeaderParseError
 from email.headerregistry import Address, AddressHeader
 from email.message import EmailMessage
+from email.parser import BytesHeaderParser
 from email.utils import format_datetime
 from enum import StrEnum
 from string import Template
 from types import MappingProxyType
 
 from sessionctl.errors import InputError
+
+
+class UnsafeHeader(ValueError):
+    """A header would not read back as written: the message must not be sent."""
 
 
 class Kind(StrEnum):
@@ -101,6 +113,15 @@ DEFAULT_TEMPLATES: Mapping[Kind, tuple[str, str]] = MappingProxyType(
 
 _NO_LINKS = "Reply to this email to say whether you are in."
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+# In a header, bidi embeddings, overrides and isolates go too: they make a name read as another.
+_UNSAFE_IN_HEADER = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+# An RFC 2047 encoded word, matched as loosely as email parsers read one (spaces and line breaks
+# inside, in the middle of a word, inside quotes, any charset, any length), so that whatever a
+# parser could decode is decoded here first. No part holds a "?": parsers split on it, and it
+# keeps the search linear in time.
+_ENCODED_WORD = re.compile(r"=\?([^?]*)\?([bBqQ])\?([^?]*)\?=")
+_Q_ESCAPE = re.compile(rb"=([0-9A-Fa-f]{2})")
+_MAX_DECODES = 4  # a word nested deeper than this is an attack, not a name
 _MESSAGE_ID = re.compile(r"<[^<>@\s]+@[^<>@\s]+>")
 
 
@@ -110,21 +131,22 @@ def compose(
     """Build the message for ``env``; ``templates`` replaces the defaults for the kinds it holds.
 
     Raises ``InputError`` for a recipient or sender address that cannot be sent to, or a template
-    with an unknown placeholder; ``ValueError`` for a naive ``date`` or a malformed
-    ``message_id`` (both are the caller's contract, not user input).
+    with an unknown placeholder; ``UnsafeHeader`` for a header that would not read back as it
+    was set; ``ValueError`` for a naive ``date`` or a malformed ``message_id`` (both are the
+    caller's contract, not user input).
     """
     subject_template, body_template = (templates or {}).get(env.kind, DEFAULT_TEMPLATES[env.kind])
     values = _text_values(env)
-    subject = _one_line(render_template(subject_template, values, part=f"{env.kind} subject"))
+    subject = _header_text(render_template(subject_template, values, part=f"{env.kind} subject"))
     body = render_template(body_template, values, part=f"{env.kind} body")
 
     msg = EmailMessage(policy=policy.SMTP)
-    msg["From"] = _address(env.sender)
-    msg["To"] = _address(env.recipient)
-    msg["Date"] = format_datetime(_check_aware(env.date))
-    msg["Subject"] = subject
-    msg["Message-ID"] = _check_message_id(env.message_id)
-    msg["Auto-Submitted"] = "auto-generated"
+    _set_header(msg, "From", _address(env.sender))
+    _set_header(msg, "To", recipient := _address(env.recipient))
+    _set_header(msg, "Date", format_datetime(_check_aware(env.date)))
+    _set_header(msg, "Subject", subject)
+    _set_header(msg, "Message-ID", _check_message_id(env.message_id))
+    _set_header(msg, "Auto-Submitted", "auto-generated")
     # quoted-printable keeps the message 7-bit, so no server needs 8BITMIME to relay it.
     msg.set_content(body, cte="quoted-printable")
     msg.add_alternative(
@@ -133,6 +155,7 @@ def compose(
     # add_alternative() stamps the part with its own MIME-Version, which belongs at the top only.
     for part in msg.iter_parts():
         del part["MIME-Version"]
+    verify_headers(msg, recipient=recipient.addr_spec)
     return msg
 
 
@@ -237,18 +260,81 @@ def _one_line(text: str) -> str:
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
+def _set_header(msg: EmailMessage, name: str, value: str | Address) -> None:
+    """The one way a header is set: text, and an address's display name, are made inert."""
+    if isinstance(value, Address):
+        display_name = _header_text(value.display_name)
+        if display_name != value.display_name:
+            value = Address(display_name, addr_spec=value.addr_spec)
+        msg[name] = value
+    else:
+        msg[name] = _header_text(value)
+
+
+def _header_text(text: str) -> str:
+    """``text`` as one inert line: encoded words decoded until none is left, then every control,
+    line break or bidi override a space. Raises ``UnsafeHeader`` for words nested too deep."""
+    for _ in range(_MAX_DECODES + 1):
+        text = " ".join(_UNSAFE_IN_HEADER.sub(" ", text).split())
+        if "=?" not in text or not _ENCODED_WORD.search(text):
+            return text
+        text = _ENCODED_WORD.sub(_decode_word, text)
+    raise UnsafeHeader(f"header text nests encoded words more than {_MAX_DECODES} deep")
+
+
+def _decode_word(word: re.Match[str]) -> str:
+    """One encoded word decoded as leniently as email parsers do (``email._encoded_words``)."""
+    charset, encoding, payload = word.groups()
+    data = payload.encode("utf-8", "replace")  # parsers skip non-ASCII words; we decode them too
+    if encoding in "qQ":
+        data = _Q_ESCAPE.sub(lambda m: bytes.fromhex(m[1].decode()), data.replace(b"_", b" "))
+    else:
+        try:  # non-alphabet bytes are skipped and missing padding added, as parsers do
+            data = base64.b64decode(data + b"==", validate=False)
+        except binascii.Error:
+            return payload  # parsers keep an undecodable word's text as it is
+    try:
+        return data.decode(charset.partition("*")[0], "replace")
+    except (LookupError, ValueError, TypeError):  # unknown charset: parsers still read ASCII
+        return data.decode("latin-1")
+
+
+def verify_headers(msg: EmailMessage, *, recipient: str) -> None:
+    """Fold the headers as a transport will, parse them back and refuse any surprise: another
+    set of header names, a To that is not exactly ``recipient``, a control after decoding."""
+    linesep = msg.policy.linesep.encode()
+    head = b"".join(msg.policy.fold_binary(name, value) for name, value in msg.raw_items())
+    bare = head.replace(linesep, b"")
+    if not head.isascii() or b"\r" in bare or b"\n" in bare:
+        raise UnsafeHeader("a header holds a bare line break or 8-bit text")
+    parsed = BytesHeaderParser(policy=policy.compat32).parsebytes(head + linesep)
+    if parsed.keys() != msg.keys():
+        raise UnsafeHeader(f"headers would read back as {', '.join(parsed.keys())}")
+    for name, raw in parsed.items():
+        decoded = _ENCODED_WORD.sub(_decode_word, raw.replace(msg.policy.linesep, ""))
+        if _UNSAFE_IN_HEADER.search(decoded) or _ENCODED_WORD.search(decoded):
+            raise UnsafeHeader(f"the {name} header would read back with a control or encoded word")
+    to = policy.default.header_fetch_parse("To", parsed["To"])  # unfolds, then parses
+    if [address.addr_spec for address in to.addresses] != [recipient]:
+        raise UnsafeHeader(f"the To header would not read back as {recipient} alone")
+
+
 def _address(person: Person) -> Address:
     local, _, domain = person.email.strip().rpartition("@")
     if not local.isascii():
         raise InputError(
             f"cannot send to {person.email!r}: a non-ASCII name before the @ is not supported"
         )
+    invalid = InputError(f"cannot send to {person.email!r}: not a valid email address")
+    if _ENCODED_WORD.search(person.email) or _UNSAFE_IN_HEADER.search(person.email):
+        raise invalid  # a parser could decode it into another address
+    display_name = _header_text(person.name)
     try:
         if not domain.isascii():  # internationalized domains go out in punycode
             domain = domain.encode("idna").decode("ascii")
-        return Address(display_name=_one_line(person.name), addr_spec=f"{local}@{domain}")
+        return Address(display_name=display_name, addr_spec=f"{local}@{domain}")
     except (ValueError, IndexError, HeaderParseError):  # UnicodeError is a ValueError too
-        raise InputError(f"cannot send to {person.email!r}: not a valid email address") from None
+        raise invalid from None
 
 
 def _check_aware(when: datetime) -> datetime:
@@ -258,7 +344,8 @@ def _check_aware(when: datetime) -> datetime:
 
 
 def _check_message_id(message_id: str) -> str:
-    if not (message_id.isascii() and _MESSAGE_ID.fullmatch(message_id)):
+    inert = message_id.isascii() and not _ENCODED_WORD.search(message_id)
+    if not (inert and _MESSAGE_ID.fullmatch(message_id)):
         raise ValueError(f"malformed Message-ID {message_id!r}: expected '<left@right>'")
     return message_id
 
