@@ -214,6 +214,7 @@ def serve(
     """Answer the join/skip links of opt-in emails over HTTP (put a TLS proxy in front).
 
     Set the program's link base to the public address: program set NAME --link-base URL.
+    The proxy must pass the Host header on: answers posted from another origin are refused.
 
     \b
     Example:

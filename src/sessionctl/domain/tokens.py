@@ -20,6 +20,9 @@ from typing import Protocol
 from sessionctl.errors import InputError
 
 _VERSION = "1"
+# The largest id a database can hold (SQLite's INTEGER, PostgreSQL's BIGINT): a larger number is
+# no id of ours, and the SQLite driver raises OverflowError on it instead of finding nothing.
+_MAX_ID = 2**63 - 1
 _SHAPE = re.compile(r"[A-Za-z0-9_-]{4,64}\.[A-Za-z0-9_-]{43}")
 
 
@@ -80,7 +83,7 @@ def _decode(encoded: str) -> Claim:
 
 
 def _ids(*texts: str) -> bool:
-    return all(text.isdigit() and text.isascii() for text in texts)
+    return all(text.isdigit() and text.isascii() and 0 < int(text) <= _MAX_ID for text in texts)
 
 
 def _mac(encoded: str, secret: bytes, binding: str) -> bytes:

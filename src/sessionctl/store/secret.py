@@ -17,10 +17,23 @@ def load_secret(data_dir: Path) -> bytes:
     path = data_dir / FILENAME
     if not path.exists():
         _create(path)
+    secret = find_secret(data_dir)
+    if secret is None:  # deleted again since it was made: a rotation under way
+        raise RunError(f"the link secret {path} disappeared: try again")
+    return secret
+
+
+def find_secret(data_dir: Path) -> bytes | None:
+    """The secret, or None when there is none: checking a link never creates one, since a
+    token cannot verify without the secret that signed it."""
+    path = data_dir / FILENAME
     try:
-        text = path.read_text().strip()
-    except OSError as err:
-        raise RunError(f"cannot read the link secret {path}: {err.strerror}") from err
+        text = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) else "not ASCII text"
+        raise RunError(f"cannot read the link secret {path}: {reason}") from err
     if len(text) < 32:
         raise RunError(f"the link secret {path} is damaged: delete it to make a new one")
     return text.encode("ascii")
