@@ -50,7 +50,7 @@ class ImportReport:
 def add_member(db: Database, program: str, row: MemberRow, *, now: datetime) -> MemberInfo:
     row = _validated(row)
     with db.session(write=True) as s:
-        prog = get_program(s, program)
+        prog = get_program(s, program, lock=True)
         existing = _find(s, prog.id, row.email)
         if existing is not None and existing.active:
             raise InputError(
@@ -66,7 +66,7 @@ def import_members(db: Database, program: str, text: str, *, now: datetime) -> I
     rows = parse_csv(text)
     counts = {"added": 0, "updated": 0, "unchanged": 0}
     with db.session(write=True) as s:
-        prog = get_program(s, program)
+        prog = get_program(s, program, lock=True)
         existing = {
             m.email_key: m for m in s.exec(select(Member).where(Member.program_id == prog.id))
         }
@@ -90,7 +90,7 @@ def list_members(db: Database, program: str, *, include_inactive: bool) -> list[
 
 def remove_member(db: Database, program: str, email: str, *, now: datetime) -> MemberInfo:
     with db.session(write=True) as s:
-        prog = get_program(s, program)
+        prog = get_program(s, program, lock=True)
         member = _find(s, prog.id, email)
         if member is None or not member.active:
             raise NotFoundError(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, func, select
 
 from sessionctl.domain import validation
@@ -69,9 +70,7 @@ def add_program(
     values = check_new_program(name, changes=changes)
     with db.session(write=True) as s:
         if _find(s, name) is not None:
-            raise InputError(
-                f"program {name!r} already exists: change it with 'sessionctl program set {name}'"
-            )
+            raise _exists(name)
         program = Program(
             name=name,
             title=values.title or name,
@@ -85,7 +84,10 @@ def add_program(
             created_at=now,
         )
         s.add(program)
-        s.flush()
+        try:
+            s.flush()
+        except IntegrityError:  # added by another process since _find looked
+            raise _exists(name) from None
         return _info(s, program)
 
 
@@ -120,16 +122,25 @@ def show_program(db: Database, name: str) -> ProgramInfo:
         return _info(s, get_program(s, name))
 
 
-def get_program(s: Session, name: str) -> Program:
-    """The program of that name, or a NotFoundError that says how to see the names."""
-    program = _find(s, name)
+def get_program(s: Session, name: str, *, lock: bool = False) -> Program:
+    """The program of that name, or a NotFoundError that says how to see the names. With
+    ``lock``, other transactions that lock it wait until this one ends: writes to a program's
+    members take turns, so two imports of one new address cannot both insert it."""
+    program = _find(s, name, lock=lock)
     if program is None:
         raise NotFoundError(f"no program named {name!r}: see 'sessionctl program list'")
     return program
 
 
-def _find(s: Session, name: str) -> Program | None:
-    return s.exec(select(Program).where(Program.name == name)).first()
+def _exists(name: str) -> InputError:
+    return InputError(
+        f"program {name!r} already exists: change it with 'sessionctl program set {name}'"
+    )
+
+
+def _find(s: Session, name: str, *, lock: bool = False) -> Program | None:
+    query = select(Program).where(Program.name == name)
+    return s.exec(query.with_for_update() if lock else query).first()
 
 
 def _validated(changes: ProgramChanges) -> ProgramChanges:

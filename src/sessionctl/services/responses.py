@@ -13,9 +13,10 @@ from sessionctl.domain.rounds import Status
 from sessionctl.domain.tokens import binding, invalid, read, verify
 from sessionctl.errors import InputError
 from sessionctl.services.rounds import find_round
+from sessionctl.store.dml import upsert
 from sessionctl.store.engine import Database
 from sessionctl.store.models import Member, Message, Program, Response, Round
-from sessionctl.store.secret import load_secret
+from sessionctl.store.secret import find_secret
 
 _ANSWERS = {"yes": True, "y": True, "no": False, "n": False}
 
@@ -48,7 +49,8 @@ def parse_answer(text: str) -> bool:
 def respond(db: Database, round_id: int, answers: list[Answer], *, now: datetime) -> AnswerReport:
     """Record answers in one transaction; any refused answer records none."""
     with db.session(write=True) as s:
-        r = find_round(s, round_id)
+        # Locked, so that a run matching this round waits for these answers or comes first.
+        r = find_round(s, round_id, lock=True)
         _check_open(r, now=now)
         invited = _invited(s, r)
         for a in answers:
@@ -69,16 +71,26 @@ class TokenAnswer:
     program_title: str
 
 
+class AnswersClosedError(InputError):
+    """A genuine answer that comes too late: the round is not open, or its match time passed."""
+
+
 def read_token(db: Database, token: str, *, now: datetime) -> TokenAnswer:
-    """What a join/skip link would record, checked as an answer would be; records nothing."""
+    """What a join/skip link would record, checked as an answer would be; records nothing.
+
+    Without a link secret no token can be genuine: it is refused as invalid, never created.
+    """
     claim = read(token)
+    secret = find_secret(db.settings.data_dir)
+    if secret is None:
+        raise invalid()
     with db.session() as s:
         member = s.get(Member, claim.member_id)
         r = s.get(Round, claim.round_id)
         program = None if r is None else s.get(Program, r.program_id)
         if r is None or member is None or program is None or member.program_id != program.id:
             raise invalid()
-        verify(token, secret=load_secret(db.settings.data_dir), binding=binding(r, member))
+        verify(token, secret=secret, binding=binding(r, member))
         _check_open(r, now=now)
         return TokenAnswer(claim.round_id, member.email, claim.answer, program.title)
 
@@ -115,11 +127,13 @@ def parse_csv(text: str) -> list[Answer]:
 
 def _check_open(r: Round, *, now: datetime) -> None:
     if r.status != Status.OPEN:
-        raise InputError(
+        raise AnswersClosedError(
             f"round {r.id} is {r.status}: answers are taken only while a round is open"
         )
     if now >= r.match_at:
-        raise InputError(f"round {r.id} reached its match time: answers are no longer taken")
+        raise AnswersClosedError(
+            f"round {r.id} reached its match time: answers are no longer taken"
+        )
 
 
 def _invited(s: Session, r: Round) -> dict[str, Member]:
@@ -132,10 +146,7 @@ def _invited(s: Session, r: Round) -> dict[str, Member]:
 
 
 def _record(s: Session, r: Round, m: Member, answer: bool, *, now: datetime) -> None:
-    existing = s.exec(
-        select(Response).where(Response.round_id == r.id, Response.member_id == m.id)
-    ).first()
-    if existing is None:
-        existing = Response(round_id=r.id or 0, member_id=m.id or 0, answer=answer, answered_at=now)
-    existing.answer, existing.answered_at = answer, now
-    s.add(existing)
+    """Insert or replace the member's answer in one statement: concurrent answers for one member
+    (two clicks, a reply and a click) leave the latest, never a duplicate-key error."""
+    row = {"round_id": r.id, "member_id": m.id, "answer": answer, "answered_at": now}
+    upsert(s, Response.__table__, row, keys=("round_id", "member_id"))  # type: ignore[attr-defined]

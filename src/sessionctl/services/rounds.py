@@ -109,8 +109,9 @@ def get_round(db: Database, round_id: int) -> RoundView:
         return view_of(s, find_round(s, round_id))
 
 
-def find_round(s: Session, round_id: int) -> Round:
-    found = s.get(Round, round_id)
+def find_round(s: Session, round_id: int, *, lock: bool = False) -> Round:
+    """The round, locked against concurrent changes until the transaction ends if ``lock``."""
+    found = s.get(Round, round_id, with_for_update=lock)
     if found is None:
         raise NotFoundError(f"no round {round_id}: see 'sessionctl list'")
     return found

@@ -116,7 +116,7 @@ def schedule(db: Database, program: str, req: ScheduleRequest, *, now: datetime)
 
 def update(db: Database, round_id: int, req: ChangeRequest, *, now: datetime) -> Outcome:
     with db.session(write=True) as s:
-        r = find_round(s, round_id)
+        r = find_round(s, round_id, lock=True)
         status = Status(r.status)
         check_change(
             round_id,
@@ -142,7 +142,7 @@ def update(db: Database, round_id: int, req: ChangeRequest, *, now: datetime) ->
 
 def cancel(db: Database, round_id: int, *, following: bool, now: datetime) -> list[RoundView]:
     with db.session(write=True) as s:
-        r = find_round(s, round_id)
+        r = find_round(s, round_id, lock=True)
         check_cancel(round_id, Status(r.status))
         changed = [r]
         if following:
@@ -166,8 +166,17 @@ def cancel(db: Database, round_id: int, *, following: bool, now: datetime) -> li
 def extend_series(s: Session, *, now: datetime) -> int:
     """Create the rounds of open-ended series up to the horizon; return how many were made."""
     created = 0
-    open_ended = select(Series).where(
-        col(Series.ended_at).is_(None), col(Series.count).is_(None), col(Series.until).is_(None)
+    open_ended = (
+        select(Series)
+        .where(
+            col(Series.ended_at).is_(None),
+            col(Series.count).is_(None),
+            col(Series.until).is_(None),
+        )
+        .order_by(col(Series.id))
+        # Concurrent runs (several hosts on PostgreSQL) extend a series one after the other, each
+        # seeing the rounds the one before it made; SQLite's write lock already does this.
+        .with_for_update()
     )
     for series in s.exec(open_ended).all():
         prog = s.get(Program, series.program_id)

@@ -1,0 +1,28 @@
+"""Writes that must not race: one statement that inserts a row or updates the one in its place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlmodel import Session
+
+
+def upsert(s: Session, table: Table, values: dict[str, Any], *, keys: Sequence[str]) -> None:
+    """Insert ``values``, or update the row with the same ``keys`` to them, atomically.
+
+    Both dialects say ``INSERT … ON CONFLICT (keys) DO UPDATE``, so two transactions writing the
+    same row leave the later one's values, never a duplicate-key error.
+    """
+    changes = {name: value for name, value in values.items() if name not in keys}
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg = pg_insert(table).values(**values)
+        s.execute(pg.on_conflict_do_update(index_elements=list(keys), set_=changes))
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        lite = sqlite_insert(table).values(**values)
+        s.execute(lite.on_conflict_do_update(index_elements=list(keys), set_=changes))
