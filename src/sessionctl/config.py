@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from contextlib import suppress
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sessionctl.errors import InputError
 
 APP_NAME = "sessionctl"
+DEFAULT_CLAIM_LEASE = timedelta(minutes=15)
+# A lease shorter than a batch takes to send would hand live claims to other runs; one longer
+# than a day would hold a dead host's messages past most of their retries.
+_LEASE_RANGE = (timedelta(minutes=1), timedelta(hours=24))
+_LEASE_TEXT = re.compile(r"(\d{1,5})\s*(m|min|h)?", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -22,6 +29,7 @@ class Settings:
     data_dir: Path
     transport: str
     db_source: str = "the default"  # where the database setting came from, for error messages
+    claim_lease: timedelta = DEFAULT_CLAIM_LEASE  # how long another host's claim is respected
 
     def describe_db(self) -> str:
         """The database for people: a path, or a URL without its password."""
@@ -46,13 +54,34 @@ def resolve(db_option: str | None = None) -> Settings:
         or file_settings.get("transport")
         or f"maildir:{data_dir / 'outbox'}"
     )
+    lease, lease_source = _first_set(
+        (os.environ.get("SESSIONCTL_CLAIM_LEASE"), "SESSIONCTL_CLAIM_LEASE"),
+        (file_settings.get("claim_lease"), f"the config file {config_file}"),
+    )
     return Settings(
         db_url=db_url,
         db_path=db_path,
         data_dir=data_dir,
         transport=transport,
         db_source=db_source,
+        claim_lease=DEFAULT_CLAIM_LEASE if lease is None else _parse_lease(lease, lease_source),
     )
+
+
+def _parse_lease(text: str, source: str) -> timedelta:
+    """Minutes (``15``), or with a unit (``15m``, ``1h``), from 1 minute to 24 hours."""
+    matched = _LEASE_TEXT.fullmatch(text.strip())
+    lease = None
+    if matched:
+        amount, unit = int(matched[1]), (matched[2] or "m").lower()
+        lease = timedelta(hours=amount) if unit == "h" else timedelta(minutes=amount)
+    low, high = _LEASE_RANGE
+    if lease is None or not low <= lease <= high:
+        raise InputError(
+            f"invalid claim lease {text!r} from {source}: give minutes from 1 to 1440, "
+            "e.g. 15, 15m or 1h"
+        )
+    return lease
 
 
 def _first_set(*candidates: tuple[str | None, str]) -> tuple[str | None, str]:
@@ -87,6 +116,11 @@ def _read_config_file(path: Path) -> dict[str, str]:
             raise InputError(f"config file {path}: '{key}' must be a string")
         if value:
             settings[key] = value
+    lease = raw.get("claim_lease")  # minutes as a number, or a text such as "1h"
+    if isinstance(lease, bool) or not isinstance(lease, int | str | None):
+        raise InputError(f"config file {path}: 'claim_lease' must be minutes, e.g. 15 or \"1h\"")
+    if lease is not None:
+        settings["claim_lease"] = str(lease)
     return settings
 
 
@@ -103,7 +137,9 @@ def _db_location(db: str | None, *, data_dir: Path) -> tuple[str, Path | None]:
             raise InputError("an in-memory database keeps nothing: give --db a file path")
         path = _expand(rest)
         return f"sqlite:///{path}", path
-    if db.startswith(("postgresql://", "postgresql+psycopg://", "postgresql+psycopg2://")):
+    if db.startswith("postgresql://"):  # the driver the postgres extra installs
+        return "postgresql+psycopg://" + db.removeprefix("postgresql://"), None
+    if db.startswith(("postgresql+psycopg://", "postgresql+psycopg2://")):
         return db, None
     raise InputError(
         f"unsupported database '{_hide_password(db)}': "

@@ -150,6 +150,7 @@ def test_451_is_retried_after_the_backoff_until_everything_arrives(
             "last_error": "451 4.3.0 Mailbox busy, try later",
             "message_id": "",
             "sent_at": None,
+            "held_by": None,
         }
     assert [m["email"] for m in messages(cli, "--status", "pending")] == slow
 
@@ -162,6 +163,7 @@ def test_451_is_retried_after_the_backoff_until_everything_arrives(
         "sent": 0,
         "failed": 0,
         "retrying": 2,
+        "held": [],
     }
     assert cli("run-due").stdout == ""
 

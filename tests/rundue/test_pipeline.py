@@ -136,6 +136,7 @@ def test_json_summary_is_exactly_the_documented_object(cli: Invoke) -> None:
         "sent": 10,
         "failed": 0,
         "retrying": 0,
+        "held": [],
     }
     again = cli("run-due", "--json")
     assert again.code == 0 and again.stderr == ""
@@ -146,6 +147,7 @@ def test_json_summary_is_exactly_the_documented_object(cli: Invoke) -> None:
         "sent": 0,
         "failed": 0,
         "retrying": 0,
+        "held": [],
     }
 
 
@@ -173,6 +175,7 @@ def test_dry_run_shows_what_would_happen_and_changes_nothing(cli: Invoke, isolat
         "sent": 0,
         "failed": 0,
         "retrying": 0,
+        "held": [],
     }
     assert (ok(cli("list", "--json")).stdout, ok(cli("messages", "--json")).stdout) == before
     assert groups(cli, matching)["groups"] == []
@@ -219,6 +222,7 @@ def test_messages_json_has_exactly_the_documented_fields(cli: Invoke) -> None:
         "last_error",
         "message_id",
         "sent_at",
+        "held_by",
     ]
     assert message["message_id"].startswith("<") and message["message_id"].endswith(">")
     assert message == {
@@ -231,6 +235,7 @@ def test_messages_json_has_exactly_the_documented_fields(cli: Invoke) -> None:
         "last_error": None,
         "message_id": message["message_id"],
         "sent_at": "2026-06-01T09:00:00+00:00",
+        "held_by": None,
     }
     assert messages(cli, str(round_id)) == [message]
     assert messages(cli, "--status", "sent") == [message]
@@ -239,7 +244,7 @@ def test_messages_json_has_exactly_the_documented_fields(cli: Invoke) -> None:
 
 
 def test_messages_refuses_an_unknown_status_or_round(cli: Invoke, empty_db: None) -> None:
-    refused(cli("messages", "--status", "sending"), "invalid status 'sending'")
+    refused(cli("messages", "--status", "queued"), "invalid status 'queued'")
     refused(cli("messages", "7"), "no round 7")
 
 
@@ -403,6 +408,7 @@ def test_a_match_time_past_the_grace_window_makes_the_round_missed(
         "sent": 0,
         "failed": 0,
         "retrying": 0,
+        "held": [],
     }
     assert show(cli, round_id)["status"] == "missed"
     assert groups(cli, round_id) == {"round": round_id, "groups": [], "no_match": []}
@@ -479,6 +485,7 @@ def test_late_runs_deal_with_every_round_in_one_run(
         "sent": 4,
         "failed": 0,
         "retrying": 0,
+        "held": [],
     }
     assert emails_of("lunch", 2) == sorted(groups(cli, fresh)["groups"][0])
 

@@ -22,7 +22,8 @@ def run_due(
     """Send whatever is due: open rounds, form groups, deliver and retry messages.
 
     Prints nothing when nothing was due; one line per round acted on; errors on stderr.
-    Exit 0 when all due work was delivered, 1 when a message failed or waits for a retry.
+    Exit 0 when all due work was delivered, 1 when a message failed or waits for a retry,
+    or when messages another host holds (SESSIONCTL_CLAIM_LEASE) were all that was left.
 
     \b
     Example:
@@ -50,6 +51,8 @@ def run_due(
     )
     for line in report.errors:
         console.err().print(console.plain(f"error: {line}"), soft_wrap=True)
+    for line in report.notes:
+        console.err().print(console.plain(f"note: {line}"), soft_wrap=True)
     if as_json:
         console.print_json(report.to_json())
     else:
@@ -172,7 +175,9 @@ def messages(
     status: Annotated[
         str | None,
         typer.Option(
-            "--status", metavar="pending|sent|failed", help="Only messages in this state."
+            "--status",
+            metavar="pending|sending|sent|failed",
+            help="Only messages in this state (sending: claimed by a run, shown with its host).",
         ),
     ] = None,
     as_json: JsonOption = False,
@@ -182,13 +187,14 @@ def messages(
     \b
     Example:
       sessionctl messages 12 --status failed
+      sessionctl messages --status sending
     """
     from sessionctl.errors import InputError
     from sessionctl.render import console, runs
-    from sessionctl.services.messages import list_messages
+    from sessionctl.services.messages import STATUSES, list_messages
 
-    if status is not None and status not in ("pending", "sent", "failed"):
-        raise InputError(f"invalid status {status!r}: use pending, sent or failed")
+    if status is not None and status not in STATUSES:
+        raise InputError(f"invalid status {status!r}: use pending, sending, sent or failed")
     infos = list_messages(state(ctx).database(), round_id=round_id, status=status)
     if as_json:
         console.print_json([i.to_json() for i in infos])

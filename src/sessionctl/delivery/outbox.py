@@ -3,14 +3,13 @@
 Exactly once: a message is claimed (``pending`` -> ``sending``) in a short write transaction,
 sent with no transaction open, then recorded in another. A run killed after the send but before
 the record leaves only that message to go again, with the same Message-ID. Claims of a dead
-process on this host, or older than the lease on any host, go back to ``pending``.
+process on this host, or older than the lease on any host, go back to ``pending``
+(``claims.release_stale``, which also tells who holds what).
 """
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -29,8 +28,9 @@ from sessionctl.store.engine import Database
 from sessionctl.store.models import GroupMember, Member, Message, Program, Round
 from sessionctl.store.types import UTCDateTime
 
-BATCH = 25  # small enough that a slow server cannot outlast the lease of a claim
-LEASE = timedelta(minutes=15)
+# Small enough that a slow server cannot outlast the lease of a claim, and that a live run
+# claims anew within seconds (see claims.ACTIVE).
+BATCH = 25
 # Waits before retry 1, 2, ...: the first within minutes, the last about a day after the first try.
 BACKOFF = tuple(timedelta(minutes=m) for m in (2, 10, 30, 60, 180, 360, 720))
 MAX_ATTEMPTS = len(BACKOFF) + 1
@@ -60,22 +60,6 @@ class _Work:
 def new_message_id(*, round_id: int, member_id: int, kind: str, sender: str | None) -> str:
     domain = (sender or DEFAULT_SENDER).rpartition("@")[2] or "localhost"
     return f"<sessionctl.{round_id}.{member_id}.{kind}.{secrets.token_hex(6)}@{domain}>"
-
-
-def worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-
-
-def release_stale(db: Database, *, now: datetime) -> int:
-    """Give back claims whose process died on this host, or whose lease ran out anywhere."""
-    host = socket.gethostname()
-    with db.session(write=True) as s:
-        claimed = s.exec(select(Message).where(Message.status == "sending")).all()
-        stale = [m for m in claimed if _is_stale(m, host=host, now=now)]
-        for m in stale:
-            m.status, m.claimed_by, m.claimed_at = "pending", None, None
-            s.add(m)
-        return len(stale)
 
 
 @dataclass(frozen=True)
@@ -357,25 +341,3 @@ def _partners(db: Database, round_id: int, member_id: int, cache: _GroupCache) -
             mid: [p for other, p in groups[g] if other != mid] for mid, g in by_member.items()
         }
     return cache[round_id].get(member_id, [])
-
-
-def _is_stale(m: Message, *, host: str, now: datetime) -> bool:
-    if m.claimed_at is None or m.claimed_by is None:
-        return True
-    if m.claimed_at < now - LEASE:
-        return True
-    claim_host, _, rest = m.claimed_by.partition(":")
-    pid_text = rest.partition(":")[0]
-    return claim_host == host and pid_text.isdigit() and not _alive(int(pid_text))
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return False  # a claim of this very process from before is left over from a crash
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

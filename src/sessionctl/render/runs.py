@@ -14,7 +14,7 @@ from sessionctl.render.text import literal
 from sessionctl.services.groups import GroupsInfo, Meeting
 from sessionctl.services.messages import MessageInfo
 
-_STATUS_STYLE = {"pending": "yellow", "sent": "green", "failed": "bold red"}
+_STATUS_STYLE = {"pending": "yellow", "sending": "cyan", "sent": "green", "failed": "bold red"}
 
 
 def _person(email: str, name: str, team: str | None) -> Text:
@@ -58,16 +58,21 @@ def _meetings(met: Sequence[Meeting], *, zone: ZoneInfo) -> Text:
 def messages(infos: Sequence[MessageInfo]) -> RenderableType:
     if not infos:
         return Text("No messages.")
+    # The holder's column only when a run holds one of them: otherwise it would always be empty.
+    held = any(i.held_by is not None for i in infos)
+    headers = ["Id", "Round", "To", "Kind", "Status", *(["Held by"] if held else [])]
     table = Table(box=box.SIMPLE_HEAD)
-    for header in ("Id", "Round", "To", "Kind", "Status", "Tries", "Last error"):
+    for header in (*headers, "Tries", "Last error"):
         table.add_column(header, no_wrap=header not in ("To", "Last error"))
     for i in infos:
+        holder = [literal(i.held_by or "")] if held else []
         table.add_row(
             str(i.id),
             str(i.round),
             literal(i.email),
             i.kind,
             Text(i.status, style=_STATUS_STYLE.get(i.status, "")),
+            *holder,
             str(i.attempts),
             literal(i.last_error or ""),
         )

@@ -8,11 +8,13 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from sessionctl.delivery.claims import claim_host
 from sessionctl.services.rounds import find_round
 from sessionctl.store.engine import Database
 from sessionctl.store.models import Member, Message
 
-_PUBLIC_STATUS = {"pending": "pending", "sending": "pending", "sent": "sent", "failed": "failed"}
+# As stored, and as shown: ``sending`` is a message a run has claimed and is (or was) sending.
+STATUSES = ("pending", "sending", "sent", "failed")
 
 
 @dataclass(frozen=True)
@@ -27,6 +29,7 @@ class MessageInfo:
     last_error: str | None
     message_id: str
     sent_at: datetime | None
+    held_by: str | None = None  # the host of the run that claimed it, while ``sending``
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -39,6 +42,7 @@ class MessageInfo:
             "last_error": self.last_error,
             "message_id": self.message_id,
             "sent_at": None if self.sent_at is None else self.sent_at.isoformat(),
+            "held_by": self.held_by,
         }
 
 
@@ -49,8 +53,7 @@ def list_messages(db: Database, *, round_id: int | None, status: str | None) -> 
             find_round(s, round_id)
             query = query.where(Message.round_id == round_id)
         if status is not None:
-            stored = ["pending", "sending"] if status == "pending" else [status]
-            query = query.where(col(Message.status).in_(stored))
+            query = query.where(Message.status == status)
         rows = s.exec(query.order_by(col(Message.id))).all()
         return [
             MessageInfo(
@@ -59,11 +62,12 @@ def list_messages(db: Database, *, round_id: int | None, status: str | None) -> 
                 email=member.email,
                 name=member.name,
                 kind=m.kind,
-                status=_PUBLIC_STATUS[m.status],
+                status=m.status,
                 attempts=m.attempts,
                 last_error=m.last_error,
                 message_id=m.message_id,
                 sent_at=m.sent_at,
+                held_by=claim_host(m.claimed_by) if m.status == "sending" else None,
             )
             for m, member in rows
         ]

@@ -13,7 +13,7 @@ from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from sessionctl.config import Settings
-from sessionctl.delivery import outbox
+from sessionctl.delivery import claims, outbox
 from sessionctl.delivery.transports import Transport
 from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import format_local, load_zone
@@ -35,14 +35,25 @@ class RunReport:
     sent: int = 0
     failed: int = 0
     retrying: int = 0
+    held: list[claims.Hold] = field(default_factory=list)  # claims other hosts still hold
     lines: list[str] = field(default_factory=list)  # one per round acted on, for people
     errors: list[str] = field(default_factory=list)  # failures, for stderr
+    notes: list[str] = field(default_factory=list)  # worth knowing, not failures: for stderr
     skipped: bool = False
     stopped: bool = False  # delivery stopped early (rejected login, unusable outbox)
 
     @property
+    def did_work(self) -> bool:
+        return bool(self.opened or self.matched or self.missed or self.sent)
+
+    @property
+    def blocked(self) -> bool:
+        """Messages wait for another host's lease and this run could do nothing else."""
+        return bool(self.held) and not self.did_work
+
+    @property
     def exit_code(self) -> int:
-        return 1 if self.failed or self.retrying or self.stopped else 0
+        return 1 if self.failed or self.retrying or self.stopped or self.blocked else 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -52,6 +63,7 @@ class RunReport:
             "sent": self.sent,
             "failed": self.failed,
             "retrying": self.retrying,
+            "held": [h.to_json() for h in self.held],
         }
 
 
@@ -116,12 +128,13 @@ def _run(
             f"round {d.round_id} ({d.program}): {d.count} unsent {what} dropped, "
             f"the round is {d.status}"
         )
-    outbox.release_stale(db, now=clock())
+    lease = db.settings.claim_lease
+    claims.release_stale(db, now=clock(), lease=lease)
     delivered = outbox.deliver(
         db,
         open_transport=open_transport,
         clock=clock,
-        worker=outbox.worker_id(),
+        worker=claims.worker_id(),
         link_secret=lambda: load_secret(db.settings.data_dir),
     )
     report.sent, report.failed, report.errors = delivered.sent, delivered.failed, delivered.errors
@@ -134,7 +147,24 @@ def _run(
         report.errors.append(f"{report.retrying} message(s) wait for a retry, the next at {at}")
     if delivered.sent or delivered.failed or delivered.retried:
         report.lines.append(_delivery_line(delivered, report.retrying))
+    _report_held(db, report, now=clock(), lease=lease)
     return report
+
+
+def _report_held(db: Database, report: RunReport, *, now: datetime, lease: timedelta) -> None:
+    """One line per host whose claims this run had to leave alone. They fail the run only when
+    it could do nothing else: cron then mails every run until the lease ends. Claims of live
+    runs (on this host, or fresh on another) are normal overlap and say nothing."""
+    with db.session() as s:
+        report.held = claims.held_elsewhere(s, now=now, lease=lease)
+    utc = load_zone("UTC")
+    for h in report.held:
+        what = "message" if h.count == 1 else "messages"
+        line = (
+            f"{h.count} {what} held by {h.host} since {format_local(h.since, utc)}, "
+            f"free at {format_local(h.free_at, utc)}"
+        )
+        (report.errors if report.blocked else report.notes).append(line)
 
 
 def _preview(db: Database, *, now: datetime) -> RunReport:

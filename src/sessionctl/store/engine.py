@@ -26,6 +26,11 @@ from sessionctl.errors import DatabaseError, InputError
 
 BUSY_TIMEOUT_SECONDS = 30
 _WRITE = "sessionctl_write"
+_DRIVER_HINTS = {
+    "psycopg": "install the postgres extra: pip install 'sessionctl[postgres]'",
+    "psycopg2": "install it (pip install psycopg2-binary), or use postgresql+psycopg:// with "
+    "the postgres extra",
+}
 
 
 class Database:
@@ -187,9 +192,10 @@ def _make_engine(settings: Settings, *, read_only: bool) -> Engine:
         try:
             return create_engine(settings.db_url, pool_pre_ping=True)
         except ModuleNotFoundError as err:
+            hint = _DRIVER_HINTS.get(err.name or "", "install the driver its URL names")
             raise DatabaseError(
-                f"cannot use {settings.describe_db()}: its driver is missing "
-                f"({err.name}); install sessionctl[postgres]"
+                f"cannot use {settings.describe_db()}: its driver {err.name} is not installed; "
+                f"{hint}"
             ) from None
     # The pool hands each thread its own connection (serve answers links in threads).
     options: dict[str, Any] = {
