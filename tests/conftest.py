@@ -60,12 +60,8 @@ def isolated(
         pytest.skip("about the SQLite file itself; this run uses PostgreSQL")
     if (why := _postgres_unreachable()) is not None:
         pytest.skip(f"PostgreSQL at {testdb.URL} is not reachable: {why}")
-    url = testdb.create_database(testdb.name_for(request.node.nodeid))
-    monkeypatch.setenv("SESSIONCTL_DB", url)
-    try:
-        yield from _with_env(monkeypatch, tmp_path)
-    finally:
-        testdb.drop_database(url)
+    monkeypatch.setenv("SESSIONCTL_DB", testdb.fresh_database())
+    yield from _with_env(monkeypatch, tmp_path)
 
 
 @functools.cache
