@@ -162,9 +162,14 @@ def _create_database(settings: Settings) -> None:
     except OSError as err:
         raise DatabaseError(f"cannot create database {path}: {err.strerror}") from err
     finally:
-        for suffix in ("", "-wal", "-shm", "-journal"):
-            with suppress(OSError):
-                os.unlink(f"{draft}{suffix}")
+        remove_sqlite_files(draft)
+
+
+def remove_sqlite_files(path: Path) -> None:
+    """Delete a SQLite file and the journal or write-ahead files beside it, if any."""
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with suppress(OSError):
+            os.unlink(f"{path}{suffix}")
 
 
 def _is_empty_file(path: Path) -> bool:

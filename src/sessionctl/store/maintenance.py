@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from contextlib import closing, suppress
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ from sqlalchemy import inspect, text
 
 from sessionctl.config import Settings
 from sessionctl.errors import DatabaseError, InputError
-from sessionctl.store.engine import Database
+from sessionctl.store.engine import Database, remove_sqlite_files
 
 _MAX_PROBLEMS = 20  # what a damaged file lists; the count says how many there are
 
@@ -154,9 +154,7 @@ def backup(db: Database, target: Path) -> BackupReport:
     except OSError as err:
         raise DatabaseError(f"cannot write backup {target}: {err.strerror}") from err
     finally:
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            with suppress(OSError):
-                os.unlink(f"{draft}{suffix}")
+        remove_sqlite_files(draft)
     return BackupReport(db.settings.describe_db(), str(target), target.stat().st_size)
 
 
