@@ -145,3 +145,17 @@ def test_updates_and_a_run_at_once_leave_a_consistent_round(cli: Invoke) -> None
     shown = ok(cli("show", str(round_id), "--json")).json()
     assert shown["match_at"][:10] in {"2099-01-02", "2099-01-03", "2099-01-04"}
     assert (shown["status"], shown["opted_in"]) == ("open", 1)
+
+
+def test_join_and_skip_links_used_at_once_leave_one_answer(cli: Invoke, isolated: Path) -> None:
+    from tests.cli.test_links import _links
+
+    ok(cli("program", "add", "coffee", "--tz", "UTC", "--link-base", "https://coffee.example.com"))
+    ok(cli("member", "add", "coffee", "ana@example.com", "--name", "Ana"))
+    round_id = schedule(cli, "coffee", "--opt-in", "now", "--match", "2099-01-01 09:00")
+    ok(cli("run-due"))
+    links = _links(isolated)
+    tokens = [links["join"], links["skip"]] * 4
+    _all_ok(_at_once([["respond", "--token", token] for token in tokens]))
+    invited, opted_in, declined, no_answer = figures(cli, round_id)
+    assert (invited, opted_in + declined, no_answer) == (1, 1, 0)
