@@ -3,9 +3,9 @@
 
 On PostgreSQL each test process has one database at this version's schema, emptied before every
 test (every row deleted, every id sequence restarted: a few milliseconds, where creating a
-database takes a tenth of a second). A test that replaces it (a module's seed copied with
-``CREATE DATABASE … TEMPLATE``, PostgreSQL's own fast copy, or an older schema) gets it made
-anew for the next test.
+database takes a tenth of a second). A test may replace it (a module's seed copied with
+``CREATE DATABASE … TEMPLATE``, PostgreSQL's own fast copy) or change its schema: one that
+cannot simply be emptied afterwards is made anew.
 """
 
 from __future__ import annotations
@@ -84,9 +84,6 @@ def _head() -> str:
 def create_database(name: str, *, template: str | None = None) -> str:
     """Create (anew) the database ``name``, a copy of ``template`` (default: an empty database
     at this version's schema, as ``sessionctl db upgrade`` leaves it); its SQLAlchemy URL."""
-    global _fresh
-    if name == name_for("the test database"):
-        _fresh = False  # replaced by a test: made anew before the next one
     copy = f" TEMPLATE {_quote(template or _schema_template())}"
     with _admin() as conn:
         conn.execute(f"DROP DATABASE IF EXISTS {_quote(name)} WITH (FORCE)")

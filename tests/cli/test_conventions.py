@@ -3,6 +3,7 @@ off a terminal, and where the database is found (--db, SESSIONCTL_DB, config.tom
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import sqlite3
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sessionctl.store import engine, schema
-from tests.conftest import Invoke, Result
+from tests.conftest import Invoke, Result, sql
 
 HOSTILE_NAMES = [
     "[red]Eve[/red]",
@@ -84,6 +85,7 @@ def test_usage_errors_add_a_hint_naming_the_command(cli: Invoke) -> None:
     ]
 
 
+@pytest.mark.sqlite_file
 def test_locked_database_is_exit_1(
     cli: Invoke, coffee: None, db_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -104,17 +106,23 @@ def test_locked_database_is_exit_1(
 
 
 def test_reads_go_on_while_another_process_writes(
-    cli: Invoke, coffee: None, db_path: Path, monkeypatch: pytest.MonkeyPatch
+    cli: Invoke, coffee: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from sqlalchemy import create_engine, text  # here: the module's helpers use "text" as a name
+    from sqlalchemy.pool import NullPool
+
     monkeypatch.setattr(engine, "BUSY_TIMEOUT_SECONDS", 1)
-    holder = sqlite3.connect(db_path, isolation_level=None)
+    database = os.environ["SESSIONCTL_DB"]  # a file path on SQLite, a URL on PostgreSQL
+    url = database if "://" in database else f"sqlite:///{database}"
+    writer = create_engine(url, poolclass=NullPool)
     try:
-        holder.execute("BEGIN IMMEDIATE")
-        holder.execute("UPDATE program SET title = 'uncommitted'")
-        listed = cli("program", "list", "--json")
+        with writer.connect() as holder:
+            # Holds the write lock (SQLite) or the row lock (PostgreSQL) until rolled back.
+            holder.execute(text("UPDATE program SET title = 'uncommitted'"))
+            listed = cli("program", "list", "--json")
+            holder.rollback()
     finally:
-        holder.rollback()
-        holder.close()
+        writer.dispose()
     assert listed.code == 0, listed.stderr
     assert listed.json()[0]["title"] == "coffee-paris"
 
@@ -128,6 +136,7 @@ def test_reads_go_on_while_another_process_writes(
     ],
     ids=["text", "random-bytes", "sqlite-header-then-garbage"],
 )
+@pytest.mark.sqlite_file
 def test_corrupt_database_file_is_exit_1(cli: Invoke, db_path: Path, content: bytes) -> None:
     db_path.write_bytes(content)
     for args in (["program", "list"], ["program", "add", "x"], ["db", "status"], ["db", "upgrade"]):
@@ -139,6 +148,7 @@ def test_corrupt_database_file_is_exit_1(cli: Invoke, db_path: Path, content: by
     assert db_path.read_bytes() == content
 
 
+@pytest.mark.sqlite_file
 def test_corrupt_database_as_a_process_prints_no_traceback(sub: Invoke, db_path: Path) -> None:
     db_path.write_text("not a database\n" * 100)
     result = sub("member", "list", "coffee-paris")
@@ -164,14 +174,11 @@ def test_a_file_where_the_folder_should_be_is_exit_1(cli: Invoke, tmp_path: Path
     assert line.startswith(f"error: cannot create folder {blocker}: ")
 
 
-def test_database_from_a_newer_sessionctl_is_refused(
-    cli: Invoke, coffee: None, db_path: Path
-) -> None:
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE alembic_version SET version_num = '9999'")
-    conn.close()
+def test_database_from_a_newer_sessionctl_is_refused(cli: Invoke, coffee: None) -> None:
+    assert sql("UPDATE alembic_version SET version_num = '9999' RETURNING 1") == [(1,)]
+    shown = os.environ["SESSIONCTL_DB"]  # a path, or a URL without a password
     message = (
-        f"error: database {db_path} was written by a newer sessionctl "
+        f"error: database {shown} was written by a newer sessionctl "
         f"(schema 9999, this version knows up to {schema.HEAD}): upgrade sessionctl to use it"
     )
     for args in (["program", "list"], ["member", "add", "coffee-paris", "a@x.org"]):
@@ -181,7 +188,7 @@ def test_database_from_a_newer_sessionctl_is_refused(
     assert status.code == 0
     assert status.stderr == ""
     assert status.json() == {
-        "database": str(db_path),
+        "database": shown,
         "revision": "9999",
         "head": schema.HEAD,
         "state": "newer",
@@ -189,13 +196,11 @@ def test_database_from_a_newer_sessionctl_is_refused(
     human = cli("db", "status")
     assert human.code == 0
     assert human.stdout.splitlines() == [
-        f"database  {db_path}",
+        f"database  {shown}",
         f"schema    9999 (this version: {schema.HEAD})",
         "state     written by a newer sessionctl: upgrade sessionctl",
     ]
-    with sqlite3.connect(db_path) as conn:
-        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("9999",)]
-    conn.close()
+    assert sql("SELECT version_num FROM alembic_version") == [("9999",)]
 
 
 def test_errors_show_user_text_with_visible_escapes(cli: Invoke, coffee: None) -> None:
@@ -210,25 +215,28 @@ def test_errors_show_user_text_with_visible_escapes(cli: Invoke, coffee: None) -
 # --- user text is shown literally --------------------------------------------------------------
 
 
-def _store_raw(db_path: Path, table: str, column: str, values: dict[str, str]) -> None:
-    """Write text the CLI refuses straight into the file, as an older sessionctl or another
+def _store_raw(table: str, column: str, values: dict[str, str]) -> None:
+    """Write text the CLI refuses straight into the database, as an older sessionctl or another
     tool may have left it: showing it literally is the last line of defence."""
     key = "email_key" if table == "member" else "name"
-    with sqlite3.connect(db_path) as conn:
-        for where, value in values.items():
-            conn.execute(f"UPDATE {table} SET {column} = ? WHERE {key} = ?", (value, where))
-    conn.close()
+    for where, value in values.items():
+        changed = sql(
+            f"UPDATE {table} SET {column} = :value WHERE {key} = :key RETURNING 1",
+            value=value,
+            key=where,
+        )
+        assert changed == [(1,)], where
 
 
 @pytest.fixture
-def hostile_members(cli: Invoke, coffee: None, db_path: Path) -> None:
+def hostile_members(cli: Invoke, coffee: None) -> None:
     for index, name in enumerate(HOSTILE_NAMES):
         typed = name if name.isprintable() else f"member {index}"
         result = cli("member", "add", "coffee-paris", f"m{index}@example.com", "--name", typed)
         assert result.code == 0, result.stderr
         assert result.stdout == f"Member m{index}@example.com added to coffee-paris.\n"
     names = {f"m{index}@example.com": name for index, name in enumerate(HOSTILE_NAMES)}
-    _store_raw(db_path, "member", "name", names)
+    _store_raw("member", "name", names)
 
 
 def _assert_literal(stdout: str, shown: list[str]) -> None:
@@ -270,12 +278,12 @@ def test_member_names_stay_literal_when_colour_is_forced(
     assert SGR.sub("", coloured.stdout) == plain.stdout
 
 
-def test_program_titles_are_shown_literally(cli: Invoke, db_path: Path) -> None:
+def test_program_titles_are_shown_literally(cli: Invoke) -> None:
     titles = [name for name in HOSTILE_NAMES if "\x1b" not in name]
     for index, _ in enumerate(titles):
         result = cli("program", "add", f"p{index}", "--tz", "UTC")
         assert result.code == 0, result.stderr
-    _store_raw(db_path, "program", "title", {f"p{i}": title for i, title in enumerate(titles)})
+    _store_raw("program", "title", {f"p{i}": title for i, title in enumerate(titles)})
     for index, shown in enumerate(s for s in SHOWN if "\\x1b" not in s):
         result = cli("program", "show", f"p{index}")
         assert result.code == 0
@@ -287,12 +295,10 @@ def test_program_titles_are_shown_literally(cli: Invoke, db_path: Path) -> None:
     assert [p["title"] for p in cli("program", "list", "--json").json()] == titles
 
 
-def test_program_titles_stay_literal_when_colour_is_forced(
-    sub: Invoke, cli: Invoke, db_path: Path
-) -> None:
+def test_program_titles_stay_literal_when_colour_is_forced(sub: Invoke, cli: Invoke) -> None:
     title = "[link=https://evil.example]click[/link] [bold]a\u202eb"
     assert cli("program", "add", "p", "--tz", "UTC").code == 0
-    _store_raw(db_path, "program", "title", {"p": title})
+    _store_raw("program", "title", {"p": title})
     result = sub("program", "show", "p", env={"FORCE_COLOR": "1"})
     assert result.code == 0
     assert SGR.search(result.stdout)
@@ -362,6 +368,7 @@ def test_a_database_that_does_not_exist_is_not_created_by_reading_commands(
     assert list(tmp_path.iterdir()) == [tmp_path / "home"]
 
 
+@pytest.mark.sqlite_file
 def test_the_refusal_names_where_the_path_came_from(
     cli: Invoke, tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -392,6 +399,7 @@ def test_db_option_beats_environment_and_config(cli: Invoke, tmp_path: Path, hom
     assert not (tmp_path / "config.db").exists()
 
 
+@pytest.mark.sqlite_file
 def test_environment_beats_config(cli: Invoke, tmp_path: Path, home: Path) -> None:
     _config_file(home, f'db = "{tmp_path / "config.db"}"\n')
     assert _database_used(cli) == str(tmp_path / "sessionctl.db")

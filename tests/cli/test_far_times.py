@@ -7,8 +7,6 @@ Time is frozen at 2026-11-25 12:00 UTC (13:00 in Paris), a Wednesday.
 
 from __future__ import annotations
 
-import contextlib
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +17,7 @@ import recurring_ical_events
 import time_machine
 from icalendar import Calendar
 
-from tests.conftest import Invoke, assert_error, ok
+from tests.conftest import Invoke, assert_error, ok, sql
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 HORIZON = datetime(2100, 1, 1, tzinfo=UTC)
@@ -47,20 +45,16 @@ def _rounds(cli: Invoke, *args: str) -> list[dict[str, Any]]:
     return rounds
 
 
-def _count(db_path: Path, table: str) -> int:
-    with contextlib.closing(sqlite3.connect(db_path)) as con:
-        found: int = con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    return found
+def _count(table: str) -> int:
+    ((found,),) = sql(f"SELECT count(*) FROM {table}")
+    return int(found)
 
 
-def _store_far(db_path: Path, round_id: int, **columns: str) -> None:
+def _store_far(round_id: int, **columns: str) -> None:
     """What an older sessionctl let through: times past the horizon, written as it stores them."""
-    sets = ", ".join(f"{name} = ?" for name in columns)
-    with contextlib.closing(sqlite3.connect(db_path)) as con, con:
-        changed = con.execute(
-            f"UPDATE round SET {sets} WHERE id = ?", (*columns.values(), round_id)
-        ).rowcount
-    assert changed == 1
+    sets = ", ".join(f"{name} = :{name}" for name in columns)
+    changed = sql(f"UPDATE round SET {sets} WHERE id = :id RETURNING id", **columns, id=round_id)
+    assert changed == [(round_id,)]
 
 
 def _instant(text: str) -> datetime:
@@ -148,11 +142,11 @@ def _instant(text: str) -> datetime:
     ],
 )  # fmt: skip
 def test_schedule_refuses_times_past_the_horizon_and_stores_nothing(
-    cli: Invoke, db_path: Path, args: tuple[str, ...], message: str
+    cli: Invoke, args: tuple[str, ...], message: str
 ) -> None:
     assert_error(cli(*args), message)
-    assert _count(db_path, "round") == 0
-    assert _count(db_path, "series") == 0
+    assert _count("round") == 0
+    assert _count("series") == 0
 
 
 @pytest.mark.usefixtures("programs")
@@ -239,7 +233,7 @@ SKIPPED = "is past the scheduling horizon 2100-01-01 00:00 UTC"
 
 
 @pytest.fixture
-def stored_far(cli: Invoke, programs: None, db_path: Path) -> None:
+def stored_far(cli: Invoke, programs: None) -> None:
     """Rounds 1-5: a weekly coffee series from 2027-01-06; 6 and 7: one-off tea rounds in March.
     Round 3 (mid-series), round 5 (last of the series) and round 7 are then moved to the end of
     year 9999 in the database, as sessionctl accepted before it had a horizon."""
@@ -248,9 +242,9 @@ def stored_far(cli: Invoke, programs: None, db_path: Path) -> None:
     ok(cli(*TEA, "--match", "2027-03-06 09:00"))
     ok(cli(*TEA, "--match", "2027-03-07 09:00", "--tz", "UTC"))
     end_of_9999 = "9999-12-31 23:00:00.000000"
-    _store_far(db_path, 3, match_at=end_of_9999)
-    _store_far(db_path, 5, opt_in_at="9999-12-30 23:00:00.000000", match_at=end_of_9999)
-    _store_far(db_path, 7, match_at=end_of_9999)
+    _store_far(3, match_at=end_of_9999)
+    _store_far(5, opt_in_at="9999-12-30 23:00:00.000000", match_at=end_of_9999)
+    _store_far(7, match_at=end_of_9999)
 
 
 def _windows(data: bytes) -> list[tuple[datetime, datetime]]:

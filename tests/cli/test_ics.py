@@ -7,7 +7,6 @@ Time is frozen at 2027-02-15 09:00:30 UTC (10:00:30 in Paris), a Monday. Paris s
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,7 +18,7 @@ import recurring_ical_events
 import time_machine
 from icalendar import Calendar
 
-from tests.conftest import Invoke, Result
+from tests.conftest import Invoke, Result, sql
 
 NOW = datetime(2027, 2, 15, 9, 0, 30, tzinfo=UTC)
 SPAN = (datetime(2026, 1, 1, tzinfo=UTC), datetime(2029, 1, 1, tzinfo=UTC))
@@ -280,16 +279,16 @@ def test_output_into_a_missing_folder_is_one_error_line(cli: Invoke, tmp_path: P
     assert not target.parent.exists()
 
 
-def test_title_with_line_breaks_injects_no_property(
-    cli: Invoke, tmp_path: Path, db_path: Path
-) -> None:
+def test_title_with_line_breaks_injects_no_property(cli: Invoke, tmp_path: Path) -> None:
     _programs(cli)
     hostile = "Evil\r\nATTENDEE:mailto:x@example.com\rX-INJECTED:1\nDTSTART:19700101T000000Z"
     refused = cli("program", "set", "lunch", "--title", hostile)
     assert refused.code == 2
     # A title that reached the database anyway (an older version, a hand edit) stays text.
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE program SET title = ? WHERE name = 'lunch'", (hostile,))
+    changed = sql(
+        "UPDATE program SET title = :title WHERE name = 'lunch' RETURNING id", title=hostile
+    )
+    assert len(changed) == 1
     _ids(cli, "lunch", "--match", "2027-03-01 12:00")
     _ids(cli, "lunch", "--match", "2027-03-03 12:00", "--repeat", "weekly", "--count", "2")
     data = _export(cli, tmp_path, "lunch")

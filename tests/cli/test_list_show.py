@@ -5,10 +5,8 @@ Time is frozen at 2026-11-25 12:00 UTC (13:00 in Paris, 07:00 in New York), a We
 
 from __future__ import annotations
 
-import contextlib
 import json
 import re
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +16,7 @@ import pytest
 import time_machine
 
 from sessionctl.domain.rounds import PALETTE
-from tests.conftest import Invoke, assert_error, copy_database, ok, seed_database
+from tests.conftest import Invoke, assert_error, copy_database, ok, seed_database, sql
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -83,6 +81,15 @@ def seeded(_seed: tuple[Path, list[dict[str, Any]]], db_path: Path) -> list[dict
     seed, rounds = _seed
     copy_database(seed, db_path)
     return [{**r} for r in rounds]
+
+
+def _open_round_3() -> None:
+    """Round 3 opened at NOW, written as sessionctl stores it (naive UTC)."""
+    opened = sql(
+        "UPDATE round SET status = 'open', opened_at = :now WHERE id = 3 RETURNING id",
+        now="2026-11-25 12:00:00",
+    )
+    assert opened == [(3,)]
 
 
 def _colors(rounds: list[dict[str, Any]]) -> dict[int, str]:
@@ -173,12 +180,9 @@ def test_list_status(
     assert _ids(cli, *args) == ids
 
 
-def test_list_status_sees_rounds_run_due_opened(
-    cli: Invoke, db_path: Path, seeded: list[dict[str, Any]]
-) -> None:
+def test_list_status_sees_rounds_run_due_opened(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
     # Stands in for run-due until run-due tests exist (datetimes are stored as naive UTC).
-    with contextlib.closing(sqlite3.connect(db_path)) as con, con:
-        con.execute("UPDATE round SET status='open', opened_at='2026-11-25 12:00:00' WHERE id=3")
+    _open_round_3()
     [opened] = _listed(cli, "--status", "open")
     assert opened["id"] == 3
     assert opened["opened_at"] == "2026-11-25T13:00:00+01:00"
@@ -360,11 +364,10 @@ def test_show_panel_without_opt_in(cli: Invoke, seeded: list[dict[str, Any]]) ->
 
 
 def test_show_panel_of_an_open_round_has_its_figures(
-    cli: Invoke, db_path: Path, seeded: list[dict[str, Any]]
+    cli: Invoke, seeded: list[dict[str, Any]]
 ) -> None:
     # Stands in for run-due until run-due tests exist (datetimes are stored as naive UTC).
-    with contextlib.closing(sqlite3.connect(db_path)) as con, con:
-        con.execute("UPDATE round SET status='open', opened_at='2026-11-25 12:00:00' WHERE id=3")
+    _open_round_3()
     _, rows = _panel(_ok(cli("show", "3")).stdout)
     assert rows["status"] == "open"
     assert rows["opened"] == "2026-11-25 13:00 CET"

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import io
 import re
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +16,7 @@ from rich.console import Console
 from sessionctl.domain.rounds import Status
 from sessionctl.render.planning import planning
 from sessionctl.services.rounds import Figures, RoundView
-from tests.conftest import Invoke
+from tests.conftest import Invoke, sql
 
 # Wednesday 10 June 2026, 09:00 in Paris.
 NOW = datetime(2026, 6, 10, 7, 0, tzinfo=UTC)
@@ -238,13 +236,15 @@ def test_no_colour_with_no_color_even_when_forced(
     assert "\x1b" not in plain
 
 
-def test_program_names_are_shown_literally(cli: Invoke, db_path: Path) -> None:
+def test_program_names_are_shown_literally(cli: Invoke) -> None:
     coffee(cli)
     schedule(cli, "coffee-paris", opt_in="2026-06-15 09:00", match="2026-06-18 10:00")
     # Names are slugs when typed; a database written by other tools may still hold anything.
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("UPDATE program SET name = ? WHERE name = 'coffee-paris'", ("[red]x\x1b[2J",))
-    conn.close()
+    renamed = sql(
+        "UPDATE program SET name = :name WHERE name = 'coffee-paris' RETURNING id",
+        name="[red]x\x1b[2J",
+    )
+    assert len(renamed) == 1
     out = ok(cli, "planning", "--weeks", "2")
     assert "▌#1 07:00 [red]x\\x1b[2J ━" in out
     assert "\x1b" not in out

@@ -1,4 +1,4 @@
-"""program add | set | list | show through the real CLI on a real temporary SQLite file."""
+"""program add | set | list | show through the real CLI on a real database of its own."""
 
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ def test_add_accepts_group_sizes_2_to_6(cli: Invoke, size: int) -> None:
 
 
 @pytest.mark.parametrize("size", [-1, 0, 1, 7, 100])
-def test_add_refuses_group_sizes_outside_2_to_6(cli: Invoke, size: int) -> None:
+def test_add_refuses_group_sizes_outside_2_to_6(cli: Invoke, empty_db: None, size: int) -> None:
     result = cli("program", "add", "coffee-paris", "--group-size", str(size))
     _assert_error(result, f"invalid group size {size}: use a number from 2 to 6")
     assert _listed(cli) == []
@@ -147,7 +147,7 @@ def test_add_refuses_a_group_size_that_is_not_a_number(cli: Invoke) -> None:
 @pytest.mark.parametrize(
     "zone", ["Mars/Olympus", "europe/paris", "Europe", "../etc/passwd", " Europe/Paris", ""]
 )
-def test_add_refuses_an_unknown_timezone(cli: Invoke, zone: str) -> None:
+def test_add_refuses_an_unknown_timezone(cli: Invoke, empty_db: None, zone: str) -> None:
     result = cli("program", "add", "coffee-paris", "--tz", zone)
     _assert_error(result, f"unknown timezone {zone!r}: use an IANA name such as Europe/Paris")
     assert _listed(cli) == []
@@ -156,7 +156,7 @@ def test_add_refuses_an_unknown_timezone(cli: Invoke, zone: str) -> None:
 @pytest.mark.parametrize(
     "name", ["Coffee", "coffee_paris", "-coffee", "coffee-", "coffee paris", "café", "a" * 64]
 )
-def test_add_refuses_a_name_that_is_not_a_slug(cli: Invoke, name: str) -> None:
+def test_add_refuses_a_name_that_is_not_a_slug(cli: Invoke, empty_db: None, name: str) -> None:
     result = cli("program", "add", "--tz", "UTC", "--", name)
     _assert_error(
         result,
@@ -173,7 +173,7 @@ def test_add_accepts_a_63_character_name(cli: Invoke) -> None:
 
 
 @pytest.mark.parametrize("sender", ["nope", "Ana <ana@example.com>", "ana@", "ana@localhost"])
-def test_add_refuses_a_bad_sender(cli: Invoke, sender: str) -> None:
+def test_add_refuses_a_bad_sender(cli: Invoke, empty_db: None, sender: str) -> None:
     result = cli("program", "add", "coffee-paris", "--sender", sender)
     _assert_error(result, f"invalid email {sender!r}: use a plain address such as ana@example.com")
     assert _listed(cli) == []
@@ -182,7 +182,7 @@ def test_add_refuses_a_bad_sender(cli: Invoke, sender: str) -> None:
 @pytest.mark.parametrize(
     "url", ["ftp://coffee.example.com", "coffee.example.com", "https://", "https://a b.example"]
 )
-def test_add_refuses_a_bad_link_base(cli: Invoke, url: str) -> None:
+def test_add_refuses_a_bad_link_base(cli: Invoke, empty_db: None, url: str) -> None:
     result = cli("program", "add", "coffee-paris", "--link-base", url)
     _assert_error(
         result,
@@ -191,7 +191,7 @@ def test_add_refuses_a_bad_link_base(cli: Invoke, url: str) -> None:
     assert _listed(cli) == []
 
 
-def test_add_refuses_a_title_with_control_characters(cli: Invoke) -> None:
+def test_add_refuses_a_title_with_control_characters(cli: Invoke, empty_db: None) -> None:
     result = cli("program", "add", "coffee-paris", "--title", "a\x1b[2Jb")
     _assert_error(
         result,

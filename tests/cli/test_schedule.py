@@ -5,9 +5,7 @@ Time is frozen at 2026-11-25 12:00 UTC (13:00 in Paris, 07:00 in New York), a We
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
@@ -18,7 +16,7 @@ import pytest
 import time_machine
 
 from sessionctl.domain.rounds import PALETTE
-from tests.conftest import Invoke, Result, assert_error, copy_database, ok, seed_database
+from tests.conftest import Invoke, Result, assert_error, copy_database, ok, seed_database, sql
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
@@ -74,9 +72,8 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _table_count(db_path: Path, table: str) -> int:
-    with contextlib.closing(sqlite3.connect(db_path)) as con:
-        (count,) = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+def _table_count(table: str) -> int:
+    ((count,),) = sql(f"SELECT count(*) FROM {table}")
     return int(count)
 
 
@@ -193,11 +190,11 @@ def test_program_without_opt_in_takes_match_now(cli: Invoke) -> None:
 
 @pytest.mark.usefixtures("tea")
 @pytest.mark.parametrize("opt_in", ["2026-12-01 09:00", "now"])
-def test_program_without_opt_in_refuses_opt_in(cli: Invoke, db_path: Path, opt_in: str) -> None:
+def test_program_without_opt_in_refuses_opt_in(cli: Invoke, opt_in: str) -> None:
     result = cli("schedule", "tea-paris", "--opt-in", opt_in, "--match", "2026-12-03 09:00")
     _assert_error(result, "program tea-paris does not use opt-in: drop --opt-in")
     assert _rounds(cli) == []
-    assert _table_count(db_path, "round") == 0
+    assert _table_count("round") == 0
 
 
 @pytest.mark.usefixtures("coffee")
@@ -635,16 +632,15 @@ TEA = ("schedule", "tea-paris")
 )  # fmt: skip
 def test_rejected_and_nothing_created(
     cli: Invoke,
-    db_path: Path,
     existing: list[dict[str, Any]],
     args: tuple[str, ...],
     message: str,
 ) -> None:
-    series_before = _table_count(db_path, "series")
+    series_before = _table_count("series")
     result = cli(*args)
     _assert_error(result, message)
     assert _rounds(cli) == existing
-    assert _table_count(db_path, "series") == series_before
+    assert _table_count("series") == series_before
 
 
 def test_count_that_is_not_a_number_is_a_usage_error(

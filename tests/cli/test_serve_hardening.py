@@ -15,7 +15,6 @@ import re
 import shutil
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -31,7 +30,7 @@ import pytest
 from sessionctl import clock, config, web
 from sessionctl.domain import tokens
 from sessionctl.store.engine import open_database
-from tests.conftest import Invoke, assert_error, copy_database, seed_database
+from tests.conftest import Invoke, assert_error, copy_database, seed_database, sql
 
 LINK = re.compile(r"https://coffee\.example\.com/answer/(\S+)")
 POLICY = {
@@ -52,7 +51,6 @@ class Seed:
     folder: Path
     join: str
     skip: str
-    binding: str  # what the genuine tokens' signatures cover besides the payload
     secret: bytes
 
 
@@ -93,11 +91,8 @@ def seed(tmp_path_factory: pytest.TempPathFactory) -> Seed:
     [raw] = [m.as_bytes() for m in box]
     msg = email.message_from_bytes(raw, policy=policy.default)
     join, skip = LINK.findall(msg.get_body(preferencelist=("plain",)).get_content())  # type: ignore[union-attr]
-    with contextlib.closing(sqlite3.connect(folder / "seed.db")) as c:
-        [(round_seed,)] = c.execute("SELECT seed FROM round WHERE id = 1")
-        [(email_key,)] = c.execute("SELECT email_key FROM member WHERE id = 1")
     secret = (folder / "data" / "sessionctl" / "link-secret").read_text().strip().encode()
-    return Seed(folder, join, skip, f"{round_seed}:{email_key}", secret)
+    return Seed(folder, join, skip, secret)
 
 
 @pytest.fixture
@@ -193,8 +188,16 @@ def forge(payload: str, *, secret: bytes | None = None, binding: str = "") -> st
     return f"{encoded}.{base64.urlsafe_b64encode(mac).decode().rstrip('=')}"
 
 
+def _binding() -> str:
+    """What genuine tokens' signatures cover besides the payload: round 1's seed and member 1's
+    key, read from this test's copy of the seed database."""
+    [(round_seed,)] = sql("SELECT seed FROM round WHERE id = 1")
+    [(email_key,)] = sql("SELECT email_key FROM member WHERE id = 1")
+    return f"{round_seed}:{email_key}"
+
+
 def _signed(seed: Seed, payload: str) -> str:
-    return forge(payload, secret=seed.secret, binding=seed.binding)
+    return forge(payload, secret=seed.secret, binding=_binding())
 
 
 MALFORMED: dict[str, Callable[[Seed], str]] = {
@@ -216,7 +219,7 @@ MALFORMED: dict[str, Callable[[Seed], str]] = {
     "percent-encoded token": lambda s: s.join.replace(".", "%2E"),
     "over-long": lambda s: s.join + "A" * 20_000,
     "other secret": lambda s: tokens.sign(
-        tokens.Claim(1, 1, True), secret=b"f" * 64, binding=s.binding
+        tokens.Claim(1, 1, True), secret=b"f" * 64, binding=_binding()
     ),
     "empty": lambda s: "",
     "trailing slash": lambda s: s.join + "/",

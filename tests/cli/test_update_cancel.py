@@ -5,9 +5,7 @@ Time is frozen at 2026-11-25 12:00 UTC (13:00 in Paris), a Wednesday.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import sqlite3
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +14,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from tests.conftest import Invoke, assert_error, copy_database, ok, seed_database
+from tests.conftest import Invoke, assert_error, copy_database, ok, seed_database, sql
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 NOW_PARIS = "2026-11-25T13:00:00+01:00"
@@ -47,13 +45,10 @@ def _instant(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def _set_round(db_path: Path, round_id: int, **columns: str) -> None:
-    sets = ", ".join(f"{name} = ?" for name in columns)
-    with contextlib.closing(sqlite3.connect(db_path)) as con, con:
-        changed = con.execute(
-            f"UPDATE round SET {sets} WHERE id = ?", (*columns.values(), round_id)
-        ).rowcount
-    assert changed == 1
+def _set_round(round_id: int, **columns: str) -> None:
+    sets = ", ".join(f"{name} = :{name}" for name in columns)
+    changed = sql(f"UPDATE round SET {sets} WHERE id = :id RETURNING id", **columns, id=round_id)
+    assert changed == [(round_id,)]
 
 
 def _open_by_run_due(cli: Invoke) -> None:
@@ -63,11 +58,11 @@ def _open_by_run_due(cli: Invoke) -> None:
     assert result.json()["opened"] == [1]
 
 
-def _open_round(db_path: Path, round_id: int, opened_at: str = "2026-11-25 12:00:00") -> None:
+def _open_round(round_id: int, *, opened_at: str = "2026-11-25 12:00:00") -> None:
     """Put a later round in the ``open`` state directly (datetimes are stored as naive UTC):
     run-due opens rounds in time order, so an open round after a planned one of the same
     series cannot be reached otherwise in one frozen instant."""
-    _set_round(db_path, round_id, status="open", opened_at=opened_at)
+    _set_round(round_id, status="open", opened_at=opened_at)
 
 
 # --- the starting database, made once per module through the real CLI ------------------------
@@ -422,7 +417,7 @@ def test_following_later_keeps_the_rounds_of_a_series_with_an_end_date(
     ],
 )
 def test_open_round_match_moves(
-    cli: Invoke, db_path: Path, before: list[dict[str, Any]], match: str, expected: str
+    cli: Invoke, before: list[dict[str, Any]], match: str, expected: str
 ) -> None:
     _open_by_run_due(cli)
     result = _ok(cli("update", "1", "--match", match, "--json"))
@@ -432,9 +427,7 @@ def test_open_round_match_moves(
     assert _rounds(cli) == _sorted_by_match(_expect(before, {1: change}))
 
 
-def test_open_round_match_in_the_past_is_refused(
-    cli: Invoke, db_path: Path, before: list[dict[str, Any]]
-) -> None:
+def test_open_round_match_in_the_past_is_refused(cli: Invoke, before: list[dict[str, Any]]) -> None:
     _open_by_run_due(cli)
     opened = _rounds(cli)
     result = cli("update", "1", "--match", "2026-11-25 12:30")
@@ -453,7 +446,7 @@ def test_open_round_match_in_the_past_is_refused(
     ],
 )
 def test_open_round_refuses_opt_in_and_zone(
-    cli: Invoke, db_path: Path, before: list[dict[str, Any]], args: tuple[str, ...]
+    cli: Invoke, before: list[dict[str, Any]], args: tuple[str, ...]
 ) -> None:
     _open_by_run_due(cli)
     opened = _rounds(cli)
@@ -463,7 +456,7 @@ def test_open_round_refuses_opt_in_and_zone(
 
 
 def test_open_round_following_moves_later_matches(
-    cli: Invoke, db_path: Path, before: list[dict[str, Any]]
+    cli: Invoke, before: list[dict[str, Any]]
 ) -> None:
     _open_by_run_due(cli)
     result = _ok(cli("update", "1", "--match", "2026-11-28 09:00", "--following", "--json"))
@@ -488,9 +481,9 @@ FINAL_WHY = {
 
 @pytest.mark.parametrize("status", ["done", "cancelled", "missed"])
 def test_final_rounds_refuse_every_change_and_cancel(
-    cli: Invoke, db_path: Path, before: list[dict[str, Any]], status: str
+    cli: Invoke, before: list[dict[str, Any]], status: str
 ) -> None:
-    _set_round(db_path, 2, status=status)
+    _set_round(2, status=status)
     final = _rounds(cli)
     refused = f"round 2 is {status}, so it cannot change: {FINAL_WHY[status]}"
     for args in (
@@ -529,7 +522,7 @@ def test_cancel_json(cli: Invoke, before: list[dict[str, Any]]) -> None:
     assert result.json() == {**_by_id(before)[6], "status": "cancelled"}
 
 
-def test_cancel_an_open_round(cli: Invoke, db_path: Path, before: list[dict[str, Any]]) -> None:
+def test_cancel_an_open_round(cli: Invoke, before: list[dict[str, Any]]) -> None:
     _open_by_run_due(cli)
     _ok(cli("cancel", "1"))
     change = {"status": "cancelled", "opened_at": NOW_PARIS}
@@ -553,10 +546,10 @@ def test_cancel_following_cancels_the_rest_of_the_series(
 
 
 def test_cancel_following_leaves_later_final_rounds_alone(
-    cli: Invoke, db_path: Path, before: list[dict[str, Any]]
+    cli: Invoke, before: list[dict[str, Any]]
 ) -> None:
-    _set_round(db_path, 4, status="missed")
-    _open_round(db_path, 3)
+    _set_round(4, status="missed")
+    _open_round(3)
     result = _ok(cli("cancel", "2", "--following", "--json"))
     assert [(r["id"], r["status"]) for r in result.json()] == [(2, "cancelled"), (3, "cancelled")]
     changes = {

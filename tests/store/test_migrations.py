@@ -1,12 +1,14 @@
-"""Shipped migrations: applied from empty, from every earlier revision, and kept in step with
-``schema.REVISIONS`` (the fast check that spares importing Alembic on every command)."""
+"""Shipped migrations, on either database: applied from empty, from every earlier revision, and
+kept in step with ``schema.REVISIONS`` (the fast check that spares importing Alembic on every
+command)."""
 
 from __future__ import annotations
 
-import sqlite3
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic import command
@@ -14,12 +16,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 import sessionctl.store.models  # noqa: F401  (registers the tables on SQLModel.metadata)
 from sessionctl.store import schema
-from tests.conftest import Invoke
+from tests import testdb
+from tests.conftest import Invoke, sql
 
 
 def _config() -> Config:
@@ -30,30 +34,47 @@ def _config() -> Config:
 
 
 @contextmanager
-def _alembic(path: Path) -> Iterator[Config]:
-    """An Alembic config bound to one transaction on the SQLite file at ``path``."""
-    engine = create_engine(f"sqlite:///{path}")
+def _engine() -> Iterator[Engine]:
+    """This test's database (``SESSIONCTL_DB`` is a file path on SQLite, a URL on PostgreSQL)."""
+    database = os.environ["SESSIONCTL_DB"]
+    engine = create_engine(
+        database if "://" in database else f"sqlite:///{database}", poolclass=NullPool
+    )
     try:
-        with engine.begin() as conn:
-            config = _config()
-            config.attributes["connection"] = conn
-            yield config
+        yield engine
     finally:
         engine.dispose()
 
 
-def _version(path: Path) -> list[tuple[str]]:
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT version_num FROM alembic_version").fetchall()
-    conn.close()
-    return rows
+@contextmanager
+def _alembic() -> Iterator[Config]:
+    """An Alembic config bound to one transaction on this test's database."""
+    with _engine() as engine, engine.begin() as conn:
+        config = _config()
+        config.attributes["connection"] = conn
+        yield config
 
 
-def _tables(path: Path) -> set[str]:
-    with sqlite3.connect(path) as conn:
-        rows = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall()
-    conn.close()
-    return {name for (name,) in rows}
+def _version() -> list[Any]:
+    return sql("SELECT version_num FROM alembic_version")
+
+
+def _tables() -> set[str]:
+    with _engine() as engine:
+        return set(inspect(engine).get_table_names())
+
+
+@pytest.fixture
+def no_tables() -> None:
+    """This test's database without a single table, as a new one is: on SQLite its file is not
+    made yet; on PostgreSQL, where each test's database starts at this version's schema, its
+    tables go (the next test gets a database made anew)."""
+    if not testdb.ON_POSTGRES:
+        assert not Path(os.environ["SESSIONCTL_DB"]).exists()
+        return
+    sql("DROP SCHEMA public CASCADE")
+    sql("CREATE SCHEMA public")
+    assert _tables() == set()
 
 
 def test_revisions_equal_the_linear_history_of_the_scripts() -> None:
@@ -65,21 +86,17 @@ def test_revisions_equal_the_linear_history_of_the_scripts() -> None:
     assert schema.REVISIONS[-1] == schema.HEAD
 
 
-def test_empty_database_gets_every_revision(cli: Invoke, db_path: Path) -> None:
+def test_empty_database_gets_every_revision(cli: Invoke, no_tables: None) -> None:
     result = cli("db", "upgrade")
     assert result.code == 0, result.stderr
-    assert _version(db_path) == [(schema.HEAD,)]
-    assert {"program", "member"} <= _tables(db_path)
+    assert _version() == [(schema.HEAD,)]
+    assert {"program", "member"} <= _tables()
 
 
-def test_migrated_schema_matches_the_models(cli: Invoke, db_path: Path) -> None:
+def test_migrated_schema_matches_the_models(cli: Invoke, no_tables: None) -> None:
     assert cli("db", "upgrade").code == 0
-    engine = create_engine(f"sqlite:///{db_path}")
-    try:
-        with engine.connect() as conn:
-            diffs = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
-    finally:
-        engine.dispose()
+    with _engine() as engine, engine.connect() as conn:
+        diffs = compare_metadata(MigrationContext.configure(conn), SQLModel.metadata)
     assert diffs == [], "models and migrations differ: add a migration"
 
 
@@ -90,28 +107,36 @@ EARLIER = [pytest.param(revision, id=revision) for revision in schema.REVISIONS[
 
 @pytest.mark.parametrize("revision", EARLIER)
 def test_database_at_an_earlier_revision_is_upgraded_on_first_use(
-    cli: Invoke, db_path: Path, revision: str
+    cli: Invoke, no_tables: None, revision: str
 ) -> None:
-    # Rows are written at the first revision (whose columns this test knows), then the file is
-    # brought to ``revision`` only, as an older sessionctl would have left it.
-    with _alembic(db_path) as config:
+    # Rows are written at the first revision (whose columns this test knows), then the database
+    # is brought to ``revision`` only, as an older sessionctl would have left it.
+    with _alembic() as config:
         command.upgrade(config, schema.REVISIONS[0])
         conn = config.attributes["connection"]
-        conn.exec_driver_sql(
-            "INSERT INTO program (id, name, title, timezone, opt_in, group_size, sender, "
-            "link_base, created_at) VALUES (1, 'coffee-paris', 'Coffee', 'Europe/Paris', 1, 3, "
-            "'coffee@example.com', NULL, '2026-01-05 08:00:00')"
+        conn.execute(
+            text(
+                "INSERT INTO program (id, name, title, timezone, opt_in, group_size, sender, "
+                "link_base, created_at) VALUES (1, 'coffee-paris', 'Coffee', 'Europe/Paris', "
+                ":yes, 3, 'coffee@example.com', NULL, '2026-01-05 08:00:00')"
+            ),
+            {"yes": True},
         )
-        conn.exec_driver_sql(
-            "INSERT INTO member (program_id, email, email_key, name, team, active, created_at, "
-            "removed_at) VALUES "
-            "(1, 'Ana@example.com', 'ana@example.com', 'Ana', 'design', 1, "
-            "'2026-01-05 08:00:00', NULL), "
-            "(1, 'bo@example.com', 'bo@example.com', 'Bo', NULL, 0, "
-            "'2026-01-05 08:00:00', '2026-02-01 08:00:00')"
-        )
+        conn.execute(
+            text(
+                "INSERT INTO member (program_id, email, email_key, name, team, active, "
+                "created_at, removed_at) VALUES (1, :email, :key, :name, :team, :active, "
+                "'2026-01-05 08:00:00', :removed)"
+            ),
+            [
+                {"email": "Ana@example.com", "key": "ana@example.com", "name": "Ana",
+                 "team": "design", "active": True, "removed": None},
+                {"email": "bo@example.com", "key": "bo@example.com", "name": "Bo",
+                 "team": None, "active": False, "removed": "2026-02-01 08:00:00"},
+            ],
+        )  # fmt: skip
         command.upgrade(config, revision)
-    assert _version(db_path) == [(revision,)]
+    assert _version() == [(revision,)]
     status = cli("db", "status", "--json")
     assert status.json()["state"] == "behind"
 
@@ -130,46 +155,47 @@ def test_database_at_an_earlier_revision_is_upgraded_on_first_use(
         "lookback": None,
         "members": 1,
     }
-    assert _version(db_path) == [(schema.HEAD,)]
+    assert _version() == [(schema.HEAD,)]
     assert cli("member", "list", "coffee-paris", "--all", "--json").json() == [
         {"email": "Ana@example.com", "name": "Ana", "team": "design", "active": True},
         {"email": "bo@example.com", "name": "Bo", "team": None, "active": False},
     ]
 
 
-def test_downgrade_to_base_then_upgrade_again(cli: Invoke, db_path: Path) -> None:
+def test_downgrade_to_base_then_upgrade_again(cli: Invoke) -> None:
     assert cli("program", "add", "coffee-paris", "--tz", "UTC").code == 0
-    with _alembic(db_path) as config:
+    with _alembic() as config:
         command.downgrade(config, "base")
-    assert _tables(db_path) <= {"alembic_version"}
+    assert _tables() <= {"alembic_version"}
     assert cli("db", "status", "--json").json()["state"] == "empty"
     result = cli("program", "list", "--json")
     assert result.code == 0, result.stderr
     assert result.json() == []
-    assert _version(db_path) == [(schema.HEAD,)]
+    assert _version() == [(schema.HEAD,)]
 
 
-def test_failed_migration_leaves_the_file_as_it_was(cli: Invoke, db_path: Path) -> None:
-    # A file with a table of its own (one the first migration would create, too) is not a
+def test_failed_migration_leaves_the_database_as_it_was(cli: Invoke, no_tables: None) -> None:
+    # A database with a table of its own (one the first migration would create, too) is not a
     # sessionctl database: it is refused before any migration touches it.
-    with sqlite3.connect(db_path) as conn:
-        conn.execute("CREATE TABLE member (id INTEGER PRIMARY KEY)")
-    conn.close()
+    sql("CREATE TABLE member (id INTEGER PRIMARY KEY)")
     result = cli("program", "list")
     assert result.code == 1
     assert result.stdout == ""
-    assert result.stderr.startswith(f"error: database {db_path} has tables of its own")
+    shown = os.environ["SESSIONCTL_DB"]  # a path, or a URL without a password
+    assert result.stderr.startswith(f"error: database {shown} has tables of its own")
     assert result.stderr.count("\n") == 1
-    assert _tables(db_path) == {"member"}
+    assert _tables() == {"member"}
 
 
 # --- 0004: text stored before names, teams and titles were checked ------------------------------
+
+_NUL = "" if testdb.ON_POSTGRES else "\x00"  # PostgreSQL text cannot hold NUL at all
 
 _DIRTY_TITLES = [
     # (program name, stored title, title after the upgrade)
     ("coffee-paris", "Coffee\r\nBcc: eve@evil.test", "Coffee Bcc: eve@evil.test"),
     ("lunch", "\u202eLunch\u202c  club", "Lunch club"),
-    ("tea", "\x00\x1b", "tea"),  # emptied: titled with its name, as when added without a title
+    ("tea", f"{_NUL}\x1b", "tea"),  # emptied: titled with its name, as when added without a title
     ("walks", "Walks  on   Sundays", "Walks  on   Sundays"),  # keeps the rule: untouched
 ]
 _DIRTY_MEMBERS = [
@@ -202,22 +228,34 @@ _CLEANED_NOTES = [
 ]
 
 
-def _database_at_0003(path: Path, *, dirty: bool) -> None:
-    """A file as sessionctl 0003 left it, holding the rows above (or their clean results)."""
-    with _alembic(path) as config:
+def _database_at_0003(*, dirty: bool) -> None:
+    """This test's database as sessionctl 0003 left it, holding the rows above (or their clean
+    results); it must have no tables before."""
+    with _alembic() as config:
         command.upgrade(config, "0003")
         conn = config.attributes["connection"]
         for program_id, (name, title, clean) in enumerate(_DIRTY_TITLES, start=1):
-            conn.exec_driver_sql(
-                "INSERT INTO program (id, name, title, timezone, opt_in, group_size, "
-                "created_at) VALUES (?, ?, ?, 'UTC', 1, 2, '2026-01-05 08:00:00')",
-                (program_id, name, title if dirty else clean),
+            conn.execute(
+                text(
+                    "INSERT INTO program (id, name, title, timezone, opt_in, group_size, "
+                    "created_at) VALUES (:id, :name, :title, 'UTC', :yes, 2, "
+                    "'2026-01-05 08:00:00')"
+                ),
+                {"id": program_id, "name": name, "title": title if dirty else clean, "yes": True},
             )
         for email, name, team, clean_name, clean_team in _DIRTY_MEMBERS:
-            conn.exec_driver_sql(
-                "INSERT INTO member (program_id, email, email_key, name, team, active, "
-                "created_at) VALUES (1, ?, ?, ?, ?, 1, '2026-01-05 08:00:00')",
-                (email, email, name if dirty else clean_name, team if dirty else clean_team),
+            conn.execute(
+                text(
+                    "INSERT INTO member (program_id, email, email_key, name, team, active, "
+                    "created_at) VALUES (1, :email, :email, :name, :team, :yes, "
+                    "'2026-01-05 08:00:00')"
+                ),
+                {
+                    "email": email,
+                    "name": name if dirty else clean_name,
+                    "team": team if dirty else clean_team,
+                    "yes": True,
+                },
             )
 
 
@@ -233,15 +271,15 @@ def _stored_text(cli: Invoke) -> tuple[list[str], list[tuple[str, str, str | Non
 
 
 def test_upgrade_to_0004_cleans_stored_text_and_says_what_it_changed(
-    cli: Invoke, db_path: Path
+    cli: Invoke, no_tables: None
 ) -> None:
-    _database_at_0003(db_path, dirty=True)
+    _database_at_0003(dirty=True)
     result = cli("member", "list", "coffee-paris", "--json")
     assert result.code == 0, result.stderr
     assert result.stderr.splitlines() == _CLEANED_NOTES
     # A note describes the change; the stored bad text never reaches the terminal.
     assert not set(result.stderr) & {"\x00", "\x1b", "\x7f", "\x85", "\u2028", "\u202e"}
-    assert _version(db_path) == [(schema.HEAD,)]
+    assert _version() == [(schema.HEAD,)]
 
     titles, members = _stored_text(cli)
     assert titles == [clean for _, _, clean in _DIRTY_TITLES]
@@ -250,8 +288,8 @@ def test_upgrade_to_0004_cleans_stored_text_and_says_what_it_changed(
     assert cli("member", "list", "coffee-paris").stderr == ""
 
 
-def test_db_upgrade_prints_the_notes_too(cli: Invoke, db_path: Path) -> None:
-    _database_at_0003(db_path, dirty=True)
+def test_db_upgrade_prints_the_notes_too(cli: Invoke, no_tables: None) -> None:
+    _database_at_0003(dirty=True)
     result = cli("db", "upgrade")
     assert result.code == 0, result.stderr
     assert result.stdout == f"schema {schema.HEAD} is up to date.\n"
@@ -260,13 +298,13 @@ def test_db_upgrade_prints_the_notes_too(cli: Invoke, db_path: Path) -> None:
 
 
 def test_upgrade_to_0004_of_a_clean_database_changes_and_says_nothing(
-    cli: Invoke, db_path: Path
+    cli: Invoke, no_tables: None
 ) -> None:
-    _database_at_0003(db_path, dirty=False)
+    _database_at_0003(dirty=False)
     result = cli("program", "list", "--json")
     assert result.code == 0, result.stderr
     assert result.stderr == ""
-    assert _version(db_path) == [(schema.HEAD,)]
+    assert _version() == [(schema.HEAD,)]
     titles, members = _stored_text(cli)
     assert titles == [clean for _, _, clean in _DIRTY_TITLES]
     assert members == [(email, name, team) for email, _, _, name, team in _DIRTY_MEMBERS]
