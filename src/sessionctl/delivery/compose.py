@@ -29,6 +29,7 @@ from enum import StrEnum
 from string import Template
 from types import MappingProxyType
 
+from sessionctl.domain.validation import UNSAFE_CHARACTERS
 from sessionctl.errors import InputError
 
 
@@ -114,7 +115,7 @@ DEFAULT_TEMPLATES: Mapping[Kind, tuple[str, str]] = MappingProxyType(
 _NO_LINKS = "Reply to this email to say whether you are in."
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 # In a header, bidi embeddings, overrides and isolates go too: they make a name read as another.
-_UNSAFE_IN_HEADER = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+")
+_UNSAFE_IN_HEADER = re.compile(UNSAFE_CHARACTERS + "+")  # the rule names and titles follow
 # An RFC 2047 encoded word, matched as loosely as email parsers read one (spaces and line breaks
 # inside, in the middle of a word, inside quotes, any charset, any length), so that whatever a
 # parser could decode is decoded here first. No part holds a "?": parsers split on it, and it

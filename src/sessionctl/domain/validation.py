@@ -13,7 +13,8 @@ _EMAIL = re.compile(
 )
 # C0 and C1 controls and DEL, the line and paragraph separators, and the bidi embeddings,
 # overrides and isolates: each can break a header line or make a name display as another text.
-_UNSAFE_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+UNSAFE_CHARACTERS = "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+_UNSAFE_TEXT = re.compile(UNSAFE_CHARACTERS)
 TEXT_LIMIT = 200
 GROUP_SIZES = range(2, 7)
 
