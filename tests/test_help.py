@@ -31,6 +31,7 @@ def test_the_tree_has_the_documented_commands() -> None:
     paths = {" ".join(path) for path, _ in COMMANDS}
     expected = {"program add", "program set", "program list", "program show"}
     expected |= {"member add", "member import", "member list", "member remove"}
+    expected |= {"member show", "member set"}
     expected |= {"db status", "db upgrade"}
     assert expected <= paths
 

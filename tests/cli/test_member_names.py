@@ -144,7 +144,13 @@ def test_import_keeps_international_names_as_typed(cli: Invoke) -> None:
             "member", "import", PROGRAM, "-", "--json", input=_csv(("email", "name", "team"), *rows)
         )
     )
-    assert report.json() == {"added": len(GOOD), "updated": 0, "unchanged": 0}
+    assert report.json() == {
+        "added": len(GOOD),
+        "re_added": 0,
+        "updated": 0,
+        "unchanged": 0,
+        "ignored_columns": [],
+    }
     imported = {m["email"]: (m["name"], m["team"]) for m in _members(cli)}
     assert [imported[email] for email, _, _ in rows] == [(name, name) for _, name, _ in rows]
 

@@ -1,4 +1,4 @@
-"""member add | import | list | remove."""
+"""member add | import | list | show | set | remove."""
 
 import sys
 from pathlib import Path
@@ -19,18 +19,24 @@ ProgramArg = Annotated[str, typer.Argument(metavar="PROGRAM", help="Program name
 EmailArg = Annotated[str, typer.Argument(metavar="EMAIL", help="Member's email address.")]
 
 
+NameOption = Annotated[str | None, typer.Option("--name", metavar="TEXT", help="Member's name.")]
+TeamOption = Annotated[
+    str | None, typer.Option("--team", metavar="TEXT", help='Member\'s team; "" for none.')
+]
+
+
 @app.command("add")
 def add(
     ctx: typer.Context,
     program: ProgramArg,
     email: EmailArg,
-    name: Annotated[str, typer.Option("--name", metavar="TEXT", help="Member's name.")] = "",
-    team: Annotated[
-        str | None, typer.Option("--team", metavar="TEXT", help="Member's team.")
-    ] = None,
+    name: NameOption = None,
+    team: TeamOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Add a member (or bring back a removed one).
+    """Add a member, or bring back a removed one with their stored name and team.
+
+    Options given replace the stored name and team of a member who comes back.
 
     \b
     Example:
@@ -41,11 +47,12 @@ def add(
     from sessionctl.services import members
 
     row = members.MemberRow(email, name, team)
-    info = members.add_member(state(ctx).database(), program, row, now=clock.now())
+    added = members.add_member(state(ctx).database(), program, row, now=clock.now())
     if as_json:
-        console.print_json(info.to_json())
+        console.print_json(added.member.to_json())
     else:
-        console.out().print(tables.sentence("Member ", info.email, " added to ", program, "."))
+        verb = " re-added to " if added.re_added else " added to "
+        console.out().print(tables.sentence("Member ", added.member.email, verb, program, "."))
 
 
 @app.command("import")
@@ -56,12 +63,17 @@ def import_(
         str,
         typer.Argument(
             metavar="FILE|-",
-            help="CSV with a header row email,name[,team]; - reads standard input.",
+            help="CSV with a header row naming its columns (email required, name and team "
+            "read, others ignored); - reads standard input.",
         ),
     ],
     as_json: JsonOption = False,
 ) -> None:
-    """Add or update members from a CSV file; one bad row imports nothing.
+    """Add, update or bring back members from a CSV file; one bad row imports nothing.
+
+    The header names the columns, in any order and case: email (required), name and team;
+    other columns are ignored and named in a note. Fields are separated by commas, semicolons
+    or tabs, as in the header. A column the file lacks leaves that field as stored.
 
     \b
     Example:
@@ -75,6 +87,8 @@ def import_(
     report = members.import_members(
         state(ctx).database(), program, read_text(file), now=clock.now()
     )
+    if report.ignored:
+        console.err().print(console.plain(f"note: ignored columns: {', '.join(report.ignored)}"))
     if as_json:
         console.print_json(report.to_json())
     else:
@@ -104,9 +118,77 @@ def list_(
         console.out().print(tables.members(infos, show_active=include_all))
 
 
+@app.command("show")
+def show(
+    ctx: typer.Context, program: ProgramArg, email: EmailArg, as_json: JsonOption = False
+) -> None:
+    """Show one member, active or removed: name, team, dates and rounds.
+
+    \b
+    Example:
+      sessionctl member show coffee-paris ana@example.com --json
+    """
+    from sessionctl.render import console
+    from sessionctl.render import members as render
+    from sessionctl.services import members
+
+    detail = members.show_member(state(ctx).database(), program, email)
+    if as_json:
+        console.print_json(detail.to_json())
+    else:
+        console.out().print(render.panel(detail))
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    program: ProgramArg,
+    email: EmailArg,
+    name: Annotated[
+        str | None, typer.Option("--name", metavar="TEXT", help="New name; unchanged if omitted.")
+    ] = None,
+    team: Annotated[
+        str | None,
+        typer.Option("--team", metavar="TEXT", help='New team, "" for none; unchanged if omitted.'),
+    ] = None,
+    new_email: Annotated[
+        str | None,
+        typer.Option("--email", metavar="EMAIL", help="New address; unchanged if omitted."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Change a member's name, team or address (also of a removed member).
+
+    A new address must not be another member's. Answer links already sent to the old address
+    stop working; 'sessionctl respond' records an answer instead.
+
+    \b
+    Example:
+      sessionctl member set coffee-paris ana@example.com --team research
+      sessionctl member set coffee-paris ana@example.com --email ana.lima@example.com
+    """
+    from sessionctl.errors import InputError
+    from sessionctl.render import console
+    from sessionctl.render import members as render
+    from sessionctl.services import members
+
+    if name is None and team is None and new_email is None:
+        raise InputError("nothing to change: give --name, --team or --email")
+    changed = members.set_member(
+        state(ctx).database(), program, email, name=name, team=team, new_email=new_email
+    )
+    if as_json:
+        console.print_json(changed.after.to_json())
+    else:
+        console.out().print(render.changed(changed, program=program))
+
+
 @app.command("remove")
 def remove(ctx: typer.Context, program: ProgramArg, email: EmailArg) -> None:
     """Deactivate a member; their history stays.
+
+    Their answer to a round not matched yet no longer counts, and an opt-in message not
+    sent yet is not sent. 'sessionctl member add' brings them back.
 
     \b
     Example:

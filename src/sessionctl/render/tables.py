@@ -80,7 +80,10 @@ def members(infos: Sequence[MemberInfo], *, show_active: bool) -> RenderableType
 
 
 def import_report(report: ImportReport) -> Text:
-    return Text(f"{report.added} added, {report.updated} updated, {report.unchanged} unchanged.")
+    back = f"{report.re_added} re-added, " if report.re_added else ""
+    return Text(
+        f"{report.added} added, {back}{report.updated} updated, {report.unchanged} unchanged."
+    )
 
 
 def templates(infos: Sequence[TemplateInfo]) -> RenderableType:

@@ -1,19 +1,24 @@
-"""Members: add, import (all or nothing), list, remove (deactivate; history stays)."""
+"""Members: add, import (all or nothing), list, show, set, remove (deactivate; history stays)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import delete, func, union, update
 from sqlmodel import Session, col, select
 
 from sessionctl.domain import validation
-from sessionctl.domain.csvtext import numbered_rows
+from sessionctl.domain.rounds import Status
+from sessionctl.domain.times import iso, load_zone
 from sessionctl.errors import InputError, NotFoundError
+from sessionctl.services.member_rows import MemberRow, parse_csv, validated
 from sessionctl.services.programs import get_program
 from sessionctl.store.engine import Database
-from sessionctl.store.models import Member
+from sessionctl.store.models import GroupMember, Member, Message, Program, Response, Round
+
+__all__ = ["MemberRow", "parse_csv"]
 
 
 @dataclass(frozen=True)
@@ -28,55 +33,88 @@ class MemberInfo:
 
 
 @dataclass(frozen=True)
-class MemberRow:
-    """One validated member to write: from ``member add`` or one CSV line."""
+class Added:
+    member: MemberInfo
+    re_added: bool  # a removed member came back, with the stored name and team unless given
 
-    email: str
-    name: str
-    team: str | None
-    line: int = 0
+
+@dataclass(frozen=True)
+class MemberDetail:
+    """One member for ``member show``: the list's fields, when they came and went, their rounds."""
+
+    member: MemberInfo
+    program: str
+    added_at: datetime
+    removed_at: datetime | None
+    rounds_invited: int  # rounds whose opt-in message went to them
+    rounds_joined: int  # rounds that matched them: in a group, or alone (a no-match message)
+    timezone: str  # the program's: times are shown there
+
+    def to_json(self) -> dict[str, Any]:
+        zone = load_zone(self.timezone)
+        return {
+            **self.member.to_json(),
+            "added_at": iso(self.added_at, zone),
+            "removed_at": iso(self.removed_at, zone),
+            "rounds_invited": self.rounds_invited,
+            "rounds_joined": self.rounds_joined,
+        }
+
+
+@dataclass(frozen=True)
+class Changed:
+    before: MemberInfo
+    after: MemberInfo
 
 
 @dataclass(frozen=True)
 class ImportReport:
     added: int
+    re_added: int
     updated: int
     unchanged: int
+    ignored: list[str] = field(default_factory=list)  # columns of the file that were not read
 
-    def to_json(self) -> dict[str, int]:
-        return {"added": self.added, "updated": self.updated, "unchanged": self.unchanged}
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "re_added": self.re_added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "ignored_columns": self.ignored,
+        }
 
 
-def add_member(db: Database, program: str, row: MemberRow, *, now: datetime) -> MemberInfo:
-    row = _validated(row)
+def add_member(db: Database, program: str, row: MemberRow, *, now: datetime) -> Added:
+    row = validated(row)
     with db.session(write=True) as s:
         prog = get_program(s, program, lock=True)
         existing = _find(s, prog.id, row.email)
         if existing is not None and existing.active:
             raise InputError(
-                f"{existing.email} is already a member of {program}: "
-                "use 'sessionctl member import' to change names or teams"
+                f"{existing.email} is already a member of {program}: change a name or team "
+                f"with 'sessionctl member set {program} {existing.email}'"
             )
         member = _upsert(s, prog.id, existing, row, now=now)
-        return _info(member)
+        return Added(_info(member), re_added=existing is not None)
 
 
 def import_members(db: Database, program: str, text: str, *, now: datetime) -> ImportReport:
-    """Upsert every row of a CSV ``email,name[,team]``; one bad row imports nothing."""
-    rows = parse_csv(text)
-    counts = {"added": 0, "updated": 0, "unchanged": 0}
+    """Upsert every row of a member CSV; one bad row imports nothing."""
+    parsed = parse_csv(text)
+    counts = {"added": 0, "re_added": 0, "updated": 0, "unchanged": 0}
     with db.session(write=True) as s:
         prog = get_program(s, program, lock=True)
         existing = {
             m.email_key: m for m in s.exec(select(Member).where(Member.program_id == prog.id))
         }
-        for row in rows:
+        for row in parsed.rows:
             member = existing.get(validation.email_key(row.email))
             outcome = _compare(member, row)
             if outcome != "unchanged":
                 _upsert(s, prog.id, member, row, now=now)
             counts[outcome] += 1
-    return ImportReport(**counts)
+    return ImportReport(**counts, ignored=parsed.ignored)
 
 
 def list_members(db: Database, program: str, *, include_inactive: bool) -> list[MemberInfo]:
@@ -88,7 +126,64 @@ def list_members(db: Database, program: str, *, include_inactive: bool) -> list[
         return [_info(m) for m in s.exec(query.order_by(col(Member.email_key)))]
 
 
+def show_member(db: Database, program: str, email: str) -> MemberDetail:
+    with db.session() as s:
+        prog = get_program(s, program)
+        member = _existing(s, prog, email)
+        invited = s.exec(
+            select(func.count()).where(Message.member_id == member.id, Message.kind == "opt_in")
+        ).one()
+        joined = union(
+            select(GroupMember.round_id).where(GroupMember.member_id == member.id),
+            select(Message.round_id).where(
+                Message.member_id == member.id, Message.kind == "no_match"
+            ),
+        ).subquery()
+        rounds_joined = s.exec(select(func.count()).select_from(joined)).one()
+        return MemberDetail(
+            member=_info(member),
+            program=prog.name,
+            added_at=member.created_at,
+            removed_at=member.removed_at,
+            rounds_invited=invited,
+            rounds_joined=rounds_joined,
+            timezone=prog.timezone,
+        )
+
+
+def set_member(
+    db: Database,
+    program: str,
+    email: str,
+    *,
+    name: str | None = None,
+    team: str | None = None,
+    new_email: str | None = None,
+) -> Changed:
+    """Change what is given of a member's name, team and address; an empty team clears it."""
+    row = validated(MemberRow(new_email if new_email is not None else email, name, team))
+    with db.session(write=True) as s:
+        prog = get_program(s, program, lock=True)
+        member = _existing(s, prog, email)
+        before = _info(member)
+        if new_email is None:
+            row = replace(row, email=member.email)
+        elif validation.email_key(row.email) != member.email_key:
+            other = _find(s, prog.id, row.email)
+            if other is not None:
+                kind = "a member" if other.active else "a removed member"
+                raise InputError(
+                    f"{other.email} is already {kind} of {program}: choose another address"
+                )
+        _apply(member, row)
+        s.add(member)
+        s.flush()
+        return Changed(before, _info(member))
+
+
 def remove_member(db: Database, program: str, email: str, *, now: datetime) -> MemberInfo:
+    """Deactivate a member. In the rounds not matched yet, their answer no longer counts and
+    their unsent invitation is not sent; the rounds already matched keep what happened."""
     with db.session(write=True) as s:
         prog = get_program(s, program, lock=True)
         member = _find(s, prog.id, email)
@@ -97,57 +192,64 @@ def remove_member(db: Database, program: str, email: str, *, now: datetime) -> M
                 f"{email} is not an active member of {program}: "
                 f"see 'sessionctl member list {program}'"
             )
+        # The open rounds are locked, as answers and matching lock them: an answer or a match
+        # either comes first and is undone here, or waits and sees the member removed.
+        open_rounds = [
+            i
+            for i in s.exec(
+                select(Round.id)
+                .where(Round.program_id == prog.id, Round.status == Status.OPEN)
+                .order_by(col(Round.id))
+                .with_for_update()
+            )
+            if i is not None
+        ]
         member.active = False
         member.removed_at = now
         s.add(member)
+        if open_rounds:
+            _withdraw(s, member, prog, open_rounds)
         return _info(member)
 
 
-def parse_csv(text: str) -> list[MemberRow]:
-    """Validate a whole member CSV; raise on the first bad line, naming it."""
-    lines = numbered_rows(text)
-    header = [h.strip().lower() for h in next(lines, (1, []))[1]]
-    if header[:2] != ["email", "name"] or len(header) > 3 or header[2:] not in ([], ["team"]):
-        raise InputError("line 1: the header must be 'email,name' or 'email,name,team'")
-    seen: dict[str, int] = {}
-    return [_csv_row(fields, line=line, width=len(header), seen=seen) for line, fields in lines]
-
-
-def _csv_row(fields: list[str], *, line: int, width: int, seen: dict[str, int]) -> MemberRow:
-    if len(fields) > width or len(fields) < 2:
-        columns = "email,name,team" if width == 3 else "email,name"
-        raise InputError(f"line {line}: expected {width} fields ({columns}), got {len(fields)}")
-    try:
-        row = _validated(
-            MemberRow(
-                fields[0], fields[1], fields[2] if width == 3 and len(fields) == 3 else None, line
-            )
+def _withdraw(s: Session, member: Member, prog: Program, round_ids: list[int]) -> None:
+    s.execute(
+        delete(Response).where(
+            col(Response.member_id) == member.id, col(Response.round_id).in_(round_ids)
         )
-    except InputError as err:
-        raise InputError(f"line {line}: {err}") from None
-    key = validation.email_key(row.email)
-    if key in seen:
-        raise InputError(f"line {line}: {row.email} already appears on line {seen[key]}")
-    seen[key] = line
-    return row
+    )
+    s.execute(
+        update(Message)
+        .where(
+            col(Message.member_id) == member.id,
+            col(Message.round_id).in_(round_ids),
+            col(Message.kind) == "opt_in",
+            col(Message.status) == "pending",
+        )
+        .values(
+            status="failed", last_error=f"not sent: {member.email} was removed from {prog.name}"
+        )
+    )
 
 
-def _validated(row: MemberRow) -> MemberRow:
-    """The one check of a member's fields, for every path that writes them."""
-    email = validation.email(row.email)
-    name = validation.single_line(row.name.strip(), what="name")
-    team = validation.single_line((row.team or "").strip(), what="team") or None
-    return MemberRow(email, name, team, row.line)
+def _existing(s: Session, prog: Program, email: str) -> Member:
+    member = _find(s, prog.id, email)
+    if member is None:
+        raise NotFoundError(
+            f"no member {email} in {prog.name}: see 'sessionctl member list {prog.name} --all'"
+        )
+    return member
 
 
 def _compare(member: Member | None, row: MemberRow) -> str:
     if member is None:
         return "added"
+    if not member.active:
+        return "re_added"
     same = (
-        member.active
-        and member.name == row.name
-        and member.team == row.team
-        and member.email == row.email
+        member.email == row.email
+        and (row.name is None or member.name == row.name)
+        and (row.team is None or member.team == (row.team or None))
     )
     return "unchanged" if same else "updated"
 
@@ -163,14 +265,22 @@ def _upsert(
             created_at=now,
             email=row.email,
         )
-    member.email = row.email
-    member.name = row.name
-    member.team = row.team
+    _apply(member, row)
     member.active = True
     member.removed_at = None
     s.add(member)
     s.flush()
     return member
+
+
+def _apply(member: Member, row: MemberRow) -> None:
+    """Write the fields a row gives; the others keep their stored values."""
+    member.email = row.email
+    member.email_key = validation.email_key(row.email)
+    if row.name is not None:
+        member.name = row.name
+    if row.team is not None:
+        member.team = row.team or None
 
 
 def _find(s: Session, program_id: int | None, email: str) -> Member | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import NoReturn
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from sessionctl.domain import validation
@@ -49,15 +51,16 @@ def parse_answer(text: str) -> bool:
 def respond(db: Database, round_id: int, answers: list[Answer], *, now: datetime) -> AnswerReport:
     """Record answers in one transaction; any refused answer records none."""
     with db.session(write=True) as s:
-        # Locked, so that a run matching this round waits for these answers or comes first.
+        # Locked, so that a run matching this round, or the removal of a member, waits for
+        # these answers or comes first.
         r = find_round(s, round_id, lock=True)
         _check_open(r, now=now)
         invited = _invited(s, r)
         for a in answers:
             member = invited.get(validation.email_key(a.email))
-            if member is None:
-                where = f"line {a.line}: " if a.line else ""
-                raise InputError(f"{where}{a.email} was not invited to round {round_id}")
+            where = f"line {a.line}: " if a.line else ""
+            if member is None or not member.active:
+                _refuse(s, r, member, a.email, where=where)
             _record(s, r, member, a.answer, now=now)
     yes = sum(a.answer for a in answers)
     return AnswerReport(round_id, len(answers), yes, len(answers) - yes)
@@ -73,6 +76,15 @@ class TokenAnswer:
 
 class AnswersClosedError(InputError):
     """A genuine answer that comes too late: the round is not open, or its match time passed."""
+
+
+class MemberRemovedError(AnswersClosedError):
+    """An answer from a member who was removed from the program: it would not count."""
+
+    def __init__(self, message: str, *, email: str, program_title: str) -> None:
+        super().__init__(message)
+        self.email = email
+        self.program_title = program_title
 
 
 def read_token(db: Database, token: str, *, now: datetime) -> TokenAnswer:
@@ -92,6 +104,8 @@ def read_token(db: Database, token: str, *, now: datetime) -> TokenAnswer:
             raise invalid()
         verify(token, secret=secret, binding=binding(r, member))
         _check_open(r, now=now)
+        if not member.active:
+            raise _removed(member, program)
         return TokenAnswer(claim.round_id, member.email, claim.answer, program.title)
 
 
@@ -134,6 +148,42 @@ def _check_open(r: Round, *, now: datetime) -> None:
         raise AnswersClosedError(
             f"round {r.id} reached its match time: answers are no longer taken"
         )
+
+
+def withdraw_removed(s: Session, r: Round) -> None:
+    """Delete the round's answers from members removed since: at its match, they would count
+    in its figures while matching leaves them out. (Removing a member deletes them already;
+    older versions kept them.)"""
+    removed = select(Member.id).where(Member.program_id == r.program_id, ~col(Member.active))
+    s.execute(
+        delete(Response).where(col(Response.round_id) == r.id, col(Response.member_id).in_(removed))
+    )
+
+
+def _refuse(s: Session, r: Round, member: Member | None, email: str, *, where: str) -> NoReturn:
+    """Why an answer is not taken: its author was removed, or never invited to the round."""
+    program = s.get(Program, r.program_id)
+    assert program is not None
+    if member is None:
+        member = s.exec(
+            select(Member).where(
+                Member.program_id == program.id,
+                Member.email_key == validation.email_key(email),
+                ~col(Member.active),
+            )
+        ).first()
+    if member is not None and not member.active:
+        raise _removed(member, program, where=where)
+    raise InputError(f"{where}{email} was not invited to round {r.id}")
+
+
+def _removed(member: Member, program: Program, *, where: str = "") -> MemberRemovedError:
+    return MemberRemovedError(
+        f"{where}{member.email} was removed from {program.name}: answers are taken from "
+        f"members only (add them back with 'sessionctl member add {program.name} {member.email}')",
+        email=member.email,
+        program_title=program.title,
+    )
 
 
 def _invited(s: Session, r: Round) -> dict[str, Member]:

@@ -16,7 +16,7 @@ from sessionctl.domain.times import iso, load_zone, to_zone
 from sessionctl.errors import NotFoundError
 from sessionctl.services.programs import get_program
 from sessionctl.store.engine import Database
-from sessionctl.store.models import Message, Program, Response, Round, Series
+from sessionctl.store.models import Member, Message, Program, Response, Round, Series
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,11 @@ def views_of(s: Session, rows: Sequence[tuple[Round, Program]]) -> list[RoundVie
 
 def load_figures(s: Session, round_ids: Sequence[int]) -> dict[int, Figures]:
     """Invited, sent, opted in and declined per round, counted from the invitation (opt-in
-    message) and answer rows themselves: members added or removed later cannot skew them."""
+    message) and answer rows themselves: members added or removed later cannot skew them.
+
+    A removed member still counts as invited (the opt-in went out), but their answer to a round
+    not matched yet does not count, as matching leaves them out: they count under no answer.
+    Removing a member deletes that answer; the filter below covers answers older versions kept."""
     if not round_ids:
         return {}
     invited = s.exec(
@@ -158,7 +162,10 @@ def load_figures(s: Session, round_ids: Sequence[int]) -> dict[int, Figures]:
             & (col(Message.member_id) == Response.member_id)
             & (col(Message.kind) == "opt_in"),
         )
+        .join(Member, col(Member.id) == Response.member_id)
+        .join(Round, col(Round.id) == Response.round_id)
         .where(col(Response.round_id).in_(round_ids))
+        .where(col(Member.active) | col(Round.matched_at).is_not(None))
         .group_by(col(Response.round_id), col(Response.answer))
     ).all()
     yes: dict[int, int] = {}

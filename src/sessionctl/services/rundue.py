@@ -17,7 +17,7 @@ from sessionctl.delivery import claims, outbox
 from sessionctl.delivery.transports import Transport
 from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import format_local, load_zone
-from sessionctl.services import groups
+from sessionctl.services import groups, responses
 from sessionctl.services.scheduling import extend_series
 from sessionctl.store import maintenance
 from sessionctl.store.engine import Database
@@ -256,6 +256,7 @@ def _match(db: Database, r: Round, p: Program, *, now: datetime) -> str | None:
         assert program is not None
         if current is None or current.id is None or not _matchable(current, now=now):
             return None  # another run matched it first, or it changed meanwhile
+        responses.withdraw_removed(s, current)
         people, result = groups.form(s, current, program)
         rows = [
             {
