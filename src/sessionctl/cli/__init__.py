@@ -100,8 +100,13 @@ def run(argv: Sequence[str] | None = None) -> int:
 
 @cache
 def _command() -> Any:
-    """The Click command tree, built once per process (tests call ``run`` many times)."""
-    return typer.main.get_command(app)
+    """The Click command tree, built once per process (tests call ``run`` many times), with
+    shell completion attached to its parameters by name."""
+    from sessionctl.cli import completion
+
+    command = typer.main.get_command(app)
+    completion.attach(command)
+    return command
 
 
 def main() -> None:
