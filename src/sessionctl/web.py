@@ -129,11 +129,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         verb = "join" if found.answer else "skip"
         body = (
-            f"<p>{_e(found.email)}, do you want to <strong>{verb}</strong> round {found.round} "
+            f"<p>{_e(found.email)}, do you want to <strong>{verb}</strong> round {found.number} "
             f"of {_e(found.program_title)}?</p>"
             f'<form method="post"><button type="submit">Yes, {verb} this round</button></form>'
         )
-        self._reply(HTTPStatus.OK, f"{found.program_title}: {verb} round {found.round}", body)
+        self._reply(HTTPStatus.OK, f"{found.program_title}: {verb} round {found.number}", body)
 
     do_HEAD = do_GET  # the same status and headers; _reply leaves the body out
 
@@ -151,7 +151,7 @@ class _Handler(BaseHTTPRequestHandler):
         if found is None:
             return
         what = "You are in" if found.answer else "You are skipping"
-        body = f"<p>{what} for round {found.round} of {_e(found.program_title)}. Thank you!</p>"
+        body = f"<p>{what} for round {found.number} of {_e(found.program_title)}. Thank you!</p>"
         self._reply(HTTPStatus.OK, "Answer recorded", body)
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
@@ -212,7 +212,8 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self._reply(HTTPStatus.CONFLICT, "Answer not recorded", body)
         except responses.AnswersClosedError as err:
-            self._reply(HTTPStatus.CONFLICT, "Answer not recorded", f"<p>{_e(err.message)}</p>")
+            page = f"<p>{_e(err.for_member)}</p>"
+            self._reply(HTTPStatus.CONFLICT, "Answer not recorded", page)
         except Exception as err:  # whatever it is, the page shows no internals; stderr does
             _log_failure(err, token=token)
             self._reply(HTTPStatus.SERVICE_UNAVAILABLE, "Try again later", f"<p>{_PROBLEM}</p>")

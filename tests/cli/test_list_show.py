@@ -124,17 +124,29 @@ def test_list_json_all_programs_by_match_time(cli: Invoke, seeded: list[dict[str
         return {key: data[key] for key in rounds[0]}  # the cli.md key order
 
     assert rounds == [
-        expected(id=3, opt_in_at="2026-11-25T13:00:00+01:00", match_at="2026-11-30T00:30:00+01:00"),
+        expected(
+            id=3,
+            number=2,  # coffee-paris's second round; tea-ny's first is round 2
+            opt_in_at="2026-11-25T13:00:00+01:00",
+            match_at="2026-11-30T00:30:00+01:00",
+        ),
         expected(
             id=2,
+            number=1,
             program="tea-ny",
             timezone="America/New_York",
             opt_in_at=None,
             match_at="2026-12-02T18:00:00-05:00",
         ),
-        expected(id=1, opt_in_at="2026-12-01T09:00:00+01:00", match_at="2026-12-03T09:00:00+01:00"),
+        expected(
+            id=1,
+            number=1,
+            opt_in_at="2026-12-01T09:00:00+01:00",
+            match_at="2026-12-03T09:00:00+01:00",
+        ),
         expected(
             id=4,
+            number=3,
             repeat="weekly",
             series=1,
             opt_in_at="2026-12-07T09:00:00+01:00",
@@ -142,6 +154,7 @@ def test_list_json_all_programs_by_match_time(cli: Invoke, seeded: list[dict[str
         ),
         expected(
             id=5,
+            number=4,
             status="cancelled",
             repeat="weekly",
             series=1,
@@ -279,13 +292,24 @@ def _cells(row: str) -> list[str]:
 def test_list_table_all_programs(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
     # Across programs, times are shown in this machine's zone (UTC in the tests).
     header, rows = _table(_ok(cli("list")).stdout)
-    assert header == ["Round", "Program", "Status", "Opt-in", "Match", "Repeat", "Yes/no/inv"]
+    header_line = _ok(cli("list")).stdout.splitlines()[0]
+    assert header == [
+        "Round",
+        "No.",
+        "Program",
+        "Status",
+        "Opt-in",
+        "Match",
+        "Repeat",
+        "Yes/no/inv",
+    ]
+    assert header_line.startswith("Round  No.  Program")
     assert rows == [
-        _cells("3 coffee-paris planned 2026-11-25 12:00 UTC 2026-11-29 23:30 UTC once 0/0/0"),
-        _cells("2 tea-ny planned - 2026-12-02 23:00 UTC once 0/0/0"),
-        _cells("1 coffee-paris planned 2026-12-01 08:00 UTC 2026-12-03 08:00 UTC once 0/0/0"),
-        _cells("4 coffee-paris planned 2026-12-07 08:00 UTC 2026-12-10 08:00 UTC weekly 0/0/0"),
-        _cells("5 coffee-paris cancelled 2026-12-14 08:00 UTC 2026-12-17 08:00 UTC weekly 0/0/0"),
+        _cells("3 2 coffee-paris planned 2026-11-25 12:00 UTC 2026-11-29 23:30 UTC once 0/0/0"),
+        _cells("2 1 tea-ny planned - 2026-12-02 23:00 UTC once 0/0/0"),
+        _cells("1 1 coffee-paris planned 2026-12-01 08:00 UTC 2026-12-03 08:00 UTC once 0/0/0"),
+        _cells("4 3 coffee-paris planned 2026-12-07 08:00 UTC 2026-12-10 08:00 UTC weekly 0/0/0"),
+        _cells("5 4 coffee-paris cancelled 2026-12-14 08:00 UTC 2026-12-17 08:00 UTC weekly 0/0/0"),
     ]
 
 
@@ -293,20 +317,20 @@ def test_list_table_one_program_has_no_program_column(
     cli: Invoke, seeded: list[dict[str, Any]]
 ) -> None:
     header, rows = _table(_ok(cli("list", "tea-ny")).stdout)
-    assert header == ["Round", "Status", "Opt-in", "Match", "Repeat", "Yes/no/inv"]
-    assert rows == [_cells("2 planned - 2026-12-02 18:00 EST once 0/0/0")]
+    assert header == ["Round", "No.", "Status", "Opt-in", "Match", "Repeat", "Yes/no/inv"]
+    assert rows == [_cells("2 1 planned - 2026-12-02 18:00 EST once 0/0/0")]
 
 
 def test_list_table_tz(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
     _, rows = _table(_ok(cli("list", "--tz", "Asia/Tokyo", "--status", "planned")).stdout)
-    assert [row[:2] for row in rows] == [
-        ["3", "coffee-paris"],
-        ["2", "tea-ny"],
-        ["1", "coffee-paris"],
-        ["4", "coffee-paris"],
+    assert [row[:3] for row in rows] == [
+        ["3", "2", "coffee-paris"],
+        ["2", "1", "tea-ny"],
+        ["1", "1", "coffee-paris"],
+        ["4", "3", "coffee-paris"],
     ]
-    assert rows[1][4:7] == ["2026-12-03", "08:00", "JST"]
-    assert rows[0][3:9] == ["2026-11-25", "21:00", "JST", "2026-11-30", "08:30", "JST"]
+    assert rows[1][5:8] == ["2026-12-03", "08:00", "JST"]
+    assert rows[0][4:10] == ["2026-11-25", "21:00", "JST", "2026-11-30", "08:30", "JST"]
 
 
 def test_list_table_all_programs_uses_the_machine_zone(
@@ -315,7 +339,7 @@ def test_list_table_all_programs_uses_the_machine_zone(
     monkeypatch.setenv("TZ", "America/New_York")
     _, rows = _table(_ok(cli("list", "--status", "planned")).stdout)
     # Round 1 matches at 09:00 in Paris: 03:00 in New York.
-    assert rows[2][:1] + rows[2][6:9] == ["1", "2026-12-03", "03:00", "EST"]
+    assert rows[2][:1] + rows[2][7:10] == ["1", "2026-12-03", "03:00", "EST"]
 
 
 # --- show ------------------------------------------------------------------------------------
@@ -339,7 +363,7 @@ def test_show_panel(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
     color = _colors(seeded)[1]
     assert title == "● Round 1"
     assert rows == {
-        "program": "coffee-paris",
+        "program": "coffee-paris, round 1",
         "status": "planned",
         "opt-in": "2026-12-01 09:00 CET",
         "match": "2026-12-03 09:00 CET  (in 7d 20h)",
@@ -352,7 +376,8 @@ def test_show_panel(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
 def test_show_panel_series_round(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
     _, rows = _panel(_ok(cli("show", "5")).stdout)
     assert rows["status"] == "cancelled"
-    assert rows["repeat"] == "weekly (series 1, round 2)"
+    assert rows["program"] == "coffee-paris, round 4"
+    assert rows["repeat"] == "weekly (2nd of series 1)"
     assert rows["match"] == "2026-12-17 09:00 CET  (in 21d 20h)"
 
 

@@ -274,7 +274,8 @@ def test_the_grid_fits_any_width_with_wide_and_hostile_names(width: int) -> None
 def _view(number: int, program: str, *, opt_in: datetime | None, days: int) -> RoundView:
     match = (opt_in or datetime(2026, 6, 9, 10, tzinfo=UTC)) + timedelta(days=days, hours=3)
     return RoundView(
-        id=number, program=program, program_title=program, opt_in_program=opt_in is not None,
+        id=number, number=number, program=program, program_title=program,
+        opt_in_program=opt_in is not None,
         status=Status.PLANNED, zone=ZoneInfo("Europe/Paris"), opt_in_at=opt_in, match_at=match,
         opened_at=None, matched_at=None, repeat="once", series=None, series_index=0,
         color="red", figures=Figures(),

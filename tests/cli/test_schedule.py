@@ -41,6 +41,7 @@ def _round(**fields: Any) -> dict[str, Any]:
     """A round's JSON with the defaults of a fresh planned one-off coffee-paris round."""
     data: dict[str, Any] = {
         "id": 1,
+        "number": 1,
         "program": "coffee-paris",
         "status": "planned",
         "timezone": "Europe/Paris",
@@ -127,7 +128,7 @@ def test_one_off_with_opt_in_prints_the_cli_md_shape(cli: Invoke) -> None:
     assert isinstance(created, list)
     assert len(created) == 1
     assert list(created[0]) == [
-        "id", "program", "status", "timezone", "opt_in_at", "match_at", "opened_at",
+        "id", "number", "program", "status", "timezone", "opt_in_at", "match_at", "opened_at",
         "matched_at", "repeat", "series", "color", "invited", "opted_in", "declined", "no_answer",
     ]  # fmt: skip
     assert _without_colors(created) == [
@@ -300,6 +301,7 @@ def test_paris_weekly_across_the_spring_change_moves_the_gap_time(cli: Invoke) -
         ),
         _round(
             id=2,
+            number=2,
             repeat="weekly",
             series=series,
             opt_in_at="2027-03-26T09:00:00+01:00",
@@ -307,6 +309,7 @@ def test_paris_weekly_across_the_spring_change_moves_the_gap_time(cli: Invoke) -
         ),
         _round(
             id=3,
+            number=3,
             repeat="weekly",
             series=series,
             opt_in_at="2027-04-02T09:00:00+02:00",

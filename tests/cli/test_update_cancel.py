@@ -538,7 +538,7 @@ def test_cancel_following_cancels_the_rest_of_the_series(
     lines = [line.strip() for line in result.stdout.splitlines() if line.strip()]
     assert lines[0] == "3 rounds cancelled:"
     rows = [line.split() for line in lines if line.startswith("●")]
-    assert [(row[1], row[2]) for row in rows] == [
+    assert [(row[1], row[3]) for row in rows] == [
         ("2", "cancelled"), ("3", "cancelled"), ("4", "cancelled"),
     ]  # fmt: skip
     cancelled = {"status": "cancelled"}

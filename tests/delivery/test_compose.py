@@ -36,7 +36,7 @@ def _envelope(**changes: Any) -> Envelope:
         message_id="<r12.m7.opt_in@sessionctl.example.com>",
         date=DATE,
         program_title="Coffee Paris",
-        round_id=12,
+        round_number=12,
         opt_in_at="2026-06-04 09:00 CEST",
         match_at="2026-06-10 09:00 CEST",
         join_url="https://coffee.example.com/r?t=join-token&a=1",

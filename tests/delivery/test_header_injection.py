@@ -131,7 +131,7 @@ def _envelope(**changes: Any) -> Envelope:
         message_id="<sessionctl.1.2.opt_in.0a1b2c3d4e5f@example.com>",
         date=datetime(2026, 6, 4, 9, 0, tzinfo=UTC),
         program_title="Coffee",
-        round_id=1,
+        round_number=1,
         opt_in_at="2026-06-04 09:00 UTC",
         match_at="2026-06-10 09:00 UTC",
         join_url=f"{LINK_BASE}/answer/join-token",

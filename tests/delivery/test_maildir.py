@@ -86,7 +86,7 @@ def _message(number: int = 1) -> EmailMessage:
             message_id=f"<sessionctl.12.{number}.no_match.a1b2c3d4e5f6@example.com>",
             date=datetime(2026, 6, 10, 7, 0, tzinfo=UTC),
             program_title="Coffee Paris",
-            round_id=12,
+            round_number=12,
             opt_in_at=None,
             match_at="2026-06-10 09:00 CEST",
         )

@@ -42,7 +42,7 @@ def _message(
             message_id=f"<r12.m{number}@sessionctl.example.com>",
             date=datetime(2026, 6, 10, 7, 0, tzinfo=UTC),
             program_title="Coffee Paris",
-            round_id=12,
+            round_number=12,
             opt_in_at=None,
             match_at="2026-06-10 09:00 CEST",
         )

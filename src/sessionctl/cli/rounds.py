@@ -11,7 +11,7 @@ WhenOpt = Annotated[
     typer.Option(metavar="WHEN", help="Local time 'YYYY-MM-DD HH:MM' in the round's zone, or now."),
 ]
 RoundArg = Annotated[
-    int, typer.Argument(metavar="ROUND", help="Round number, as printed by schedule and list.")
+    int, typer.Argument(metavar="ROUND", help="Round id, as printed by schedule and list.")
 ]
 FollowingOpt = Annotated[
     bool, typer.Option("--following", help="Also apply to the later rounds of its series.")

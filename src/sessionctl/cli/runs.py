@@ -9,7 +9,7 @@ from sessionctl.cli.state import JsonOption, TzOption, state
 if TYPE_CHECKING:
     from sessionctl.services.responses import AnswerReport
 
-RoundArg = Annotated[int, typer.Argument(metavar="ROUND", help="Round number.")]
+RoundArg = Annotated[int, typer.Argument(metavar="ROUND", help="Round id, as printed by list.")]
 
 
 def run_due(
@@ -64,7 +64,9 @@ def run_due(
 
 def respond(
     ctx: typer.Context,
-    round_id: Annotated[int | None, typer.Argument(metavar="ROUND", help="Round number.")] = None,
+    round_id: Annotated[
+        int | None, typer.Argument(metavar="ROUND", help="Round id, as printed by list.")
+    ] = None,
     email: Annotated[str | None, typer.Argument(metavar="EMAIL", help="Member's email.")] = None,
     answer: Annotated[str | None, typer.Argument(metavar="yes|no", help="The answer.")] = None,
     import_file: Annotated[
@@ -170,7 +172,7 @@ def groups(
 def messages(
     ctx: typer.Context,
     round_id: Annotated[
-        int | None, typer.Argument(metavar="[ROUND]", help="Round number (default: all).")
+        int | None, typer.Argument(metavar="[ROUND]", help="Round id (default: all).")
     ] = None,
     status: Annotated[
         str | None,

@@ -71,7 +71,7 @@ def list_(
 
 def show(
     ctx: typer.Context,
-    round_id: Annotated[int, typer.Argument(metavar="ROUND", help="Round number.")],
+    round_id: Annotated[int, typer.Argument(metavar="ROUND", help="Round id, as printed by list.")],
     tz: TzOption = None,
     watch: Annotated[
         bool,

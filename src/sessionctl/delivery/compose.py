@@ -63,7 +63,7 @@ class Envelope:
     message_id: str
     date: datetime
     program_title: str
-    round_id: int
+    round_number: int  # within the program, from 1: members never see the global round id
     opt_in_at: str | None
     match_at: str
     group: Sequence[Person] = ()
@@ -206,7 +206,7 @@ def _text_values(env: Envelope) -> dict[str, str]:
     return {
         "name": _one_line(env.recipient.name) or _one_line(env.recipient.email),
         "program": _one_line(env.program_title),
-        "round": str(env.round_id),
+        "round": str(env.round_number),
         "match_at": _one_line(env.match_at),
         "opt_in_at": _one_line(env.opt_in_at or ""),
         "group": "\n".join(_person_line(person) for person in env.group),

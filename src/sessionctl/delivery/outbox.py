@@ -258,7 +258,7 @@ class _Courier:
             message_id=m.message_id,
             date=self.clock(),
             program_title=p.title,
-            round_id=r.id,
+            round_number=r.number,
             opt_in_at=None if r.opt_in_at is None else format_local(r.opt_in_at, zone),
             match_at=format_local(r.match_at, zone),
             group=group,

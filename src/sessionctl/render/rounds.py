@@ -62,7 +62,7 @@ def table(
 
 
 def _columns(*, show_program: bool, stacked: bool) -> list[Column]:
-    columns = [Column("Round", right=True)]
+    columns = [Column("Round", right=True), Column("No.", right=True)]
     if show_program:
         columns.append(Column("Program", shrink=True, minimum=8))
     columns.append(Column("Status"))
@@ -73,7 +73,7 @@ def _columns(*, show_program: bool, stacked: bool) -> list[Column]:
 def _row(v: RoundView, *, zone: ZoneInfo, show_program: bool, stacked: bool) -> list[Cell]:
     dim = "dim" if v.status in FINAL else ""
     f = v.figures
-    row = [cell((SWATCH, v.color), f" {v.id}")]
+    row = [cell((SWATCH, v.color), f" {v.id}"), cell(str(v.number))]
     if show_program:
         row.append(cell((clean(v.program), dim)))
     row.append(cell((str(v.status), STATUS_STYLE[v.status])))
@@ -94,7 +94,7 @@ def panel(
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column()
-    grid.add_row("program", literal(view.program, "bold"))
+    grid.add_row("program", Text.assemble(literal(view.program, "bold"), f", round {view.number}"))
     grid.add_row("status", status_text(view.status))
     if view.opt_in_program:
         grid.add_row("opt-in", when(view.opt_in_at, shown))
@@ -167,7 +167,13 @@ def _times(v: RoundView) -> str:
 def _recurrence(view: RoundView) -> str:
     if view.series is None:
         return view.repeat
-    return f"{view.repeat} (series {view.series}, round {view.series_index + 1})"
+    # Not "round 2": the panel's round numbers are the id and the number within the program.
+    return f"{view.repeat} ({_ordinal(view.series_index + 1)} of series {view.series})"
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 def _until(moment: datetime, now: datetime) -> str:

@@ -27,6 +27,8 @@ Decisions, each for the people who import the file:
 - The output is byte-identical for the same data: DTSTAMP is the row's creation time, and UIDs are
   ``round-ID-HASH@sessionctl`` / ``series-ID-HASH@sessionctl``, HASH from the program's name and
   creation time, so two databases do not collide in one calendar.
+- A round's SUMMARY names it by its number within its program, as the members' emails do (a
+  shared calendar is read by members); its DESCRIPTION adds the id the commands take.
 """
 
 from __future__ import annotations
@@ -210,7 +212,7 @@ class _Writer:
     def single(self, r: Round) -> list[Event]:
         prog = self.programs[r.program_id]
         event = self._event(f"round-{r.id}-{_tag(prog)}@sessionctl", r.created_at)
-        event.add("summary", vText(f"{_plain(prog.title)} round {r.id}"))
+        event.add("summary", vText(f"{_plain(prog.title)} round {r.number}"))
         self._times(event, r)
         event.add("description", vText(_describe_round(r, prog)))
         return [event]
@@ -317,8 +319,8 @@ def _plain(text: str) -> str:
 
 def _describe_round(r: Round, prog: Program) -> str:
     zone = load_zone(r.timezone)
-    series = "" if r.series_id is None else f" (series {r.series_id})"
-    lines = [f"{prog.name} round {r.id}{series}"]
+    series = "" if r.series_id is None else f", series {r.series_id}"
+    lines = [f"{prog.name} round {r.number} (id {r.id}{series})"]
     if r.opt_in_at is not None:
         lines.append(f"Opt-in: {format_local(r.opt_in_at, zone)}")
     lines.append(f"Match: {format_local(r.match_at, zone)}")

@@ -72,10 +72,17 @@ class TokenAnswer:
     email: str
     answer: bool
     program_title: str
+    number: int  # the round's number within its program: what the member's emails call it
 
 
 class AnswersClosedError(InputError):
-    """A genuine answer that comes too late: the round is not open, or its match time passed."""
+    """A genuine answer that comes too late: the round is not open, or its match time passed.
+    The message names the round by id, for the admin; ``for_member`` by its number within its
+    program, as the member's emails do."""
+
+    def __init__(self, message: str, *, for_member: str) -> None:
+        super().__init__(message)
+        self.for_member = for_member
 
 
 class MemberRemovedError(AnswersClosedError):
@@ -106,7 +113,7 @@ def read_token(db: Database, token: str, *, now: datetime) -> TokenAnswer:
         _check_open(r, now=now)
         if not member.active:
             raise _removed(member, program)
-        return TokenAnswer(claim.round_id, member.email, claim.answer, program.title)
+        return TokenAnswer(claim.round_id, member.email, claim.answer, program.title, r.number)
 
 
 def respond_token(db: Database, token: str, *, now: datetime) -> TokenAnswer:
@@ -141,13 +148,13 @@ def parse_csv(text: str) -> list[Answer]:
 
 def _check_open(r: Round, *, now: datetime) -> None:
     if r.status != Status.OPEN:
-        raise AnswersClosedError(
-            f"round {r.id} is {r.status}: answers are taken only while a round is open"
-        )
+        raise _closed(r, f"is {r.status}: answers are taken only while a round is open")
     if now >= r.match_at:
-        raise AnswersClosedError(
-            f"round {r.id} reached its match time: answers are no longer taken"
-        )
+        raise _closed(r, "reached its match time: answers are no longer taken")
+
+
+def _closed(r: Round, why: str) -> AnswersClosedError:
+    return AnswersClosedError(f"round {r.id} {why}", for_member=f"round {r.number} {why}")
 
 
 def withdraw_removed(s: Session, r: Round) -> None:

@@ -36,6 +36,7 @@ class Figures:
 @dataclass(frozen=True)
 class RoundView:
     id: int
+    number: int  # within its program, from 1: what members read
     program: str
     program_title: str
     opt_in_program: bool
@@ -60,6 +61,7 @@ class RoundView:
         f = self.figures
         return {
             "id": self.id,
+            "number": self.number,
             "program": self.program,
             "status": str(self.status),
             "timezone": self.zone.key,
@@ -187,6 +189,7 @@ def _view(r: Round, p: Program, *, repeat: str, figures: Figures | None) -> Roun
     assert r.id is not None
     return RoundView(
         id=r.id,
+        number=r.number,
         program=p.name,
         program_title=p.title,
         opt_in_program=p.opt_in,

@@ -83,7 +83,9 @@ class _Point:
 def schedule(db: Database, program: str, req: ScheduleRequest, *, now: datetime) -> Outcome:
     repeat = parse_repeat(req.repeat)
     with db.session(write=True) as s:
-        prog = get_program(s, program)
+        # Locked: rounds made at once for this program (another schedule, a run-due extending a
+        # series) take their numbers one after the other.
+        prog = get_program(s, program, lock=True)
         zone = load_zone(req.tz or prog.timezone)
         opt_in = _opt_in_point(prog, req.opt_in, zone=zone, now=now)
         match = _point(req.match, zone=zone, now=now, what="match")
@@ -100,8 +102,9 @@ def schedule(db: Database, program: str, req: ScheduleRequest, *, now: datetime)
         series = _new_series(s, prog, rule, now=now)
         occurrences = _planned(rule, now=now)
         outcome = Outcome()
-        for occurrence in occurrences:
-            r = _new_round(prog, series, occurrence, zone=zone, now=now)
+        first = next_number(s, prog)
+        for number, occurrence in enumerate(occurrences, start=first):
+            r = _new_round(prog, series, occurrence, number=number, zone=zone, now=now)
             pinned = (False, False)
             if occurrence.index == 0:
                 _pin(r, opt_in=opt_in, match=match)
@@ -179,17 +182,32 @@ def extend_series(s: Session, *, now: datetime) -> int:
         .with_for_update()
     )
     for series in s.exec(open_ended).all():
-        prog = s.get(Program, series.program_id)
-        assert prog is not None
         last = s.exec(
             select(func.max(Round.series_index)).where(Round.series_id == series.id)
         ).one()
         rule = rule_of(series)
-        ahead = rule.occurrences(start=(last or 0) + 1, until_instant=_plan_end(now))
-        for occurrence in before_horizon(ahead):
-            s.add(_new_round(prog, series, occurrence, zone=rule.zone, now=now))
+        ahead = before_horizon(
+            rule.occurrences(start=(last or 0) + 1, until_instant=_plan_end(now))
+        )
+        if not ahead:
+            continue
+        # The program's lock, as ``schedule`` takes it, before its numbers are read.
+        prog = s.get(Program, series.program_id, with_for_update=True)
+        assert prog is not None
+        first = next_number(s, prog)
+        for number, occurrence in enumerate(ahead, start=first):
+            s.add(_new_round(prog, series, occurrence, number=number, zone=rule.zone, now=now))
             created += 1
+        s.flush()  # the next series of this program numbers on from these
     return created
+
+
+def next_number(s: Session, prog: Program) -> int:
+    """The number of the program's next round: one more than the highest given, so a
+    cancelled or missed round keeps its number and none is given twice. Call it holding the
+    program's row lock (``get_program(lock=True)``), or two transactions may read the same."""
+    highest = s.exec(select(func.max(Round.number)).where(Round.program_id == prog.id)).one()
+    return (highest or 0) + 1
 
 
 def rule_of(series: Series) -> SeriesRule:
@@ -331,10 +349,17 @@ def _new_series(s: Session, prog: Program, rule: SeriesRule, *, now: datetime) -
 
 
 def _new_round(
-    prog: Program, series: Series | None, occurrence: Occurrence, *, zone: ZoneInfo, now: datetime
+    prog: Program,
+    series: Series | None,
+    occurrence: Occurrence,
+    *,
+    number: int,
+    zone: ZoneInfo,
+    now: datetime,
 ) -> Round:
     return Round(
         program_id=prog.id or 0,
+        number=number,
         series_id=None if series is None else series.id,
         series_index=occurrence.index,
         status=Status.PLANNED,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from sessionctl.store.types import UTCDateTime
@@ -67,11 +67,20 @@ class Series(SQLModel, table=True):
 
 
 class Round(SQLModel, table=True):
+    """A round. ``id`` is global (commands, Message-IDs, tokens); ``number`` counts the rounds of
+    its program from 1, in creation order, and is what members read. Numbers are given under
+    the program's row lock and never reused; the unique index only guards that rule."""
+
     __tablename__ = "round"
-    __table_args__ = (UniqueConstraint("series_id", "series_index"),)
+    __table_args__ = (
+        UniqueConstraint("series_id", "series_index"),
+        # An index rather than a constraint: SQLite adds one without rebuilding the table.
+        Index("ux_round_program_id_number", "program_id", "number", unique=True),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     program_id: int = Field(foreign_key="program.id", index=True)
+    number: int
     series_id: int | None = Field(default=None, foreign_key="series.id", index=True)
     series_index: int = 0
     status: str = Field(default="planned", index=True)
