@@ -89,7 +89,8 @@ class MemberRemovedError(AnswersClosedError):
     """An answer from a member who was removed from the program: it would not count."""
 
     def __init__(self, message: str, *, email: str, program_title: str) -> None:
-        super().__init__(message)
+        for_member = f"{email} is no longer a member of {program_title}."
+        super().__init__(message, for_member=for_member)
         self.email = email
         self.program_title = program_title
 
