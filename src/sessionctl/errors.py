@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 
 class SessionctlError(Exception):
     """Base of every error a user can cause or meet. ``str(err)`` is the one-line message."""
@@ -20,6 +23,15 @@ class InputError(SessionctlError):
     """Bad input or usage: unknown program or round, invalid time, a forbidden change. Exit 2."""
 
     exit_code = 2
+
+
+@contextmanager
+def naming(option: str) -> Iterator[None]:
+    """Name the option at fault in an ``InputError`` raised inside: ``--match: invalid time …``."""
+    try:
+        yield
+    except InputError as err:
+        raise type(err)(f"{option}: {err.message}") from None
 
 
 class NotFoundError(InputError):

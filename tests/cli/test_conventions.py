@@ -62,7 +62,7 @@ def coffee(cli: Invoke) -> None:
         ),
         (
             ["program", "set", "coffee-paris", "--tz", "Paris"],
-            "error: unknown timezone 'Paris': use an IANA name such as Europe/Paris",
+            "error: --tz: unknown timezone 'Paris' (did you mean Europe/Paris?)",
         ),
         (["program", "list", "--frobnicate"], "error: no such option: --frobnicate"),
         (["member", "add", "coffee-paris"], "error: missing argument 'EMAIL'."),

@@ -234,7 +234,11 @@ def test_list_from_to(
 
 @pytest.mark.parametrize("option", ["--from", "--to"])
 def test_list_bad_date(cli: Invoke, seeded: list[dict[str, Any]], option: str) -> None:
-    _assert_error(cli("list", option, "30/11/2026"), "invalid date '30/11/2026': use YYYY-MM-DD")
+    _assert_error(
+        cli("list", option, "30/11/2026"),
+        f"{option}: invalid date '30/11/2026': numeric dates are read only year first; "
+        "write e.g. 2026-11-30 or 30 Nov 2026",
+    )
 
 
 def test_list_tz_shows_every_time_in_that_zone(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
@@ -259,7 +263,7 @@ def test_list_tz_shows_every_time_in_that_zone(cli: Invoke, seeded: list[dict[st
 def test_list_unknown_tz(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
     _assert_error(
         cli("list", "--tz", "Paris"),
-        "unknown timezone 'Paris': use an IANA name such as Europe/Paris",
+        "--tz: unknown timezone 'Paris' (did you mean Europe/Paris?)",
     )
 
 
@@ -365,8 +369,8 @@ def test_show_panel(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
     assert rows == {
         "program": "coffee-paris, round 1",
         "status": "planned",
-        "opt-in": "2026-12-01 09:00 CET",
-        "match": "2026-12-03 09:00 CET  (in 7d 20h)",
+        "opt-in": "Tue 2026-12-01 09:00 CET",
+        "match": "Thu 2026-12-03 09:00 CET  (in 7d 20h)",
         "zone": "Europe/Paris",
         "repeat": "once",
         "colour": f"● {color}",
@@ -378,13 +382,13 @@ def test_show_panel_series_round(cli: Invoke, seeded: list[dict[str, Any]]) -> N
     assert rows["status"] == "cancelled"
     assert rows["program"] == "coffee-paris, round 4"
     assert rows["repeat"] == "weekly (2nd of series 1)"
-    assert rows["match"] == "2026-12-17 09:00 CET  (in 21d 20h)"
+    assert rows["match"] == "Thu 2026-12-17 09:00 CET  (in 21d 20h)"
 
 
 def test_show_panel_without_opt_in(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
     _, rows = _panel(_ok(cli("show", "2")).stdout)
     assert "opt-in" not in rows
-    assert rows["match"] == "2026-12-02 18:00 EST  (in 7d 11h)"
+    assert rows["match"] == "Wed 2026-12-02 18:00 EST  (in 7d 11h)"
     assert rows["zone"] == "America/New_York"
 
 
@@ -402,8 +406,8 @@ def test_show_panel_of_an_open_round_has_its_figures(
 
 def test_show_tz(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
     _, rows = _panel(_ok(cli("show", "1", "--tz", "America/New_York")).stdout)
-    assert rows["opt-in"] == "2026-12-01 03:00 EST"
-    assert rows["match"] == "2026-12-03 03:00 EST  (in 7d 20h)"
+    assert rows["opt-in"] == "Tue 2026-12-01 03:00 EST"
+    assert rows["match"] == "Thu 2026-12-03 03:00 EST  (in 7d 20h)"
     assert rows["zone"] == "Europe/Paris"  # the round's own zone stays
     shown = _ok(cli("show", "2", "--tz", "Europe/Paris", "--json")).json()
     assert shown["match_at"] == "2026-12-03T00:00:00+01:00"
@@ -425,5 +429,5 @@ def test_show_unknown_round(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
 def test_show_unknown_tz(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
     _assert_error(
         cli("show", "1", "--tz", "Nowhere/Town"),
-        "unknown timezone 'Nowhere/Town': use an IANA name such as Europe/Paris",
+        "--tz: unknown timezone 'Nowhere/Town': use an IANA name such as Europe/Paris",
     )

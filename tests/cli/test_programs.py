@@ -145,11 +145,19 @@ def test_add_refuses_a_group_size_that_is_not_a_number(cli: Invoke) -> None:
 
 
 @pytest.mark.parametrize(
-    "zone", ["Mars/Olympus", "europe/paris", "Europe", "../etc/passwd", " Europe/Paris", ""]
+    ("zone", "fix"),
+    [
+        ("Mars/Olympus", ": use an IANA name such as Europe/Paris"),
+        ("europe/paris", " (did you mean Europe/Paris?)"),
+        ("Europe", ": use an IANA name such as Europe/Paris"),
+        ("../etc/passwd", ": use an IANA name such as Europe/Paris"),
+        (" Europe/Paris", " (did you mean Europe/Paris?)"),
+        ("", ": use an IANA name such as Europe/Paris"),
+    ],
 )
-def test_add_refuses_an_unknown_timezone(cli: Invoke, empty_db: None, zone: str) -> None:
+def test_add_refuses_an_unknown_timezone(cli: Invoke, empty_db: None, zone: str, fix: str) -> None:
     result = cli("program", "add", "coffee-paris", "--tz", zone)
-    _assert_error(result, f"unknown timezone {zone!r}: use an IANA name such as Europe/Paris")
+    _assert_error(result, f"--tz: unknown timezone {zone!r}{fix}")
     assert _listed(cli) == []
 
 
@@ -264,8 +272,8 @@ def test_set_sender_and_link_base_then_clear_them(cli: Invoke, coffee: None) -> 
 
 def test_set_validates_like_add_and_changes_nothing(cli: Invoke, coffee: None) -> None:
     cases = [
-        (["--tz", "Nowhere/Town"], "unknown timezone 'Nowhere/Town': use an IANA name such as "
-         "Europe/Paris"),
+        (["--tz", "Nowhere/Town"], "--tz: unknown timezone 'Nowhere/Town': use an IANA name "
+         "such as Europe/Paris"),
         (["--group-size", "7"], "invalid group size 7: use a number from 2 to 6"),
         (["--sender", "nope"], "invalid email 'nope': use a plain address such as "
          "ana@example.com"),

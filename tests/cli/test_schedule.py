@@ -145,8 +145,8 @@ def test_one_off_human_output_is_one_sentence(cli: Invoke) -> None:
     assert result.code == 0
     assert result.stderr == ""
     assert result.stdout == (
-        "Round 1 scheduled: coffee-paris, opt-in 2026-12-01 09:00 CET, "
-        "match 2026-12-03 09:00 CET.\n"
+        "Round 1 scheduled: coffee-paris, opt-in Tue 2026-12-01 09:00 CET, "
+        "match Thu 2026-12-03 09:00 CET.\n"
     )
 
 
@@ -526,42 +526,44 @@ TEA = ("schedule", "tea-paris")
         ),
         pytest.param(
             (*COFFEE, "--opt-in", "2026-11-25 12:59", "--match", "2026-12-03 09:00"),
-            "the opt-in time 2026-11-25 12:59 is in the past: give a later time",
+            "--opt-in: 2026-11-25 12:59 CET is in the past",
             id="opt-in-past",
         ),
         pytest.param(
             (*COFFEE, "--opt-in", "2026-11-25T13:00+01:00", "--match", "2026-12-03 09:00"),
-            "the opt-in time 2026-11-25 13:00 is in the past: give a later time",
+            "--opt-in: 2026-11-25 13:00 CET is in the past",
             id="opt-in-exactly-now-given-as-a-time",
         ),
         pytest.param(
             (*TEA, "--match", "2026-11-25 12:30"),
-            "the match time 2026-11-25 12:30 is in the past: give a later time",
+            "--match: 2026-11-25 12:30 CET is in the past",
             id="match-past",
         ),
         pytest.param(
             (*TEA, "--match", "2026-11-20 09:00", "--repeat", "weekly", "--count", "3"),
-            "the match time 2026-11-20 09:00 is in the past: give a later time",
+            "--match: 2026-11-20 09:00 CET is in the past",
             id="series-starting-in-the-past",
         ),
         pytest.param(
             (*TEA, "--match", "2026-12-03 09:00", "--tz", "Mars/Olympus"),
-            "unknown timezone 'Mars/Olympus': use an IANA name such as Europe/Paris",
+            "--tz: unknown timezone 'Mars/Olympus': use an IANA name such as Europe/Paris",
             id="unknown-zone",
         ),
         pytest.param(
-            (*TEA, "--match", "tomorrow 9am"),
-            "invalid time 'tomorrow 9am': use 'YYYY-MM-DD HH:MM' or 'now'",
+            (*TEA, "--match", "banana 9am"),
+            "--match: invalid time 'banana 9am': 'banana' is not a date or time word; "
+            "write e.g. 2026-06-10 09:00",
             id="unparseable-match",
         ),
         pytest.param(
             (*COFFEE, "--opt-in", "2026-12-01", "--match", "2026-12-03 09:00"),
-            "invalid time '2026-12-01': use 'YYYY-MM-DD HH:MM' or 'now'",
+            "--opt-in: invalid time '2026-12-01': no time of day; write e.g. 2026-12-01 09:00",
             id="unparseable-opt-in",
         ),
         pytest.param(
             (*TEA, "--match", "2027-02-30 09:00"),
-            "invalid time '2027-02-30 09:00': use 'YYYY-MM-DD HH:MM' or 'now'",
+            "--match: invalid time '2027-02-30 09:00': February 2027 has 28 days; "
+            "write e.g. 2026-06-10 09:00",
             id="impossible-date",
         ),
         pytest.param(
@@ -608,12 +610,12 @@ TEA = ("schedule", "tea-paris")
         ),
         pytest.param(
             (*TEA, "--match", "2026-12-03 09:00", "--repeat", "weekly", "--until", "2026-12-02"),
-            "the end date 2026-12-02 is before the first match on 2026-12-03",
+            "--until: 2026-12-02 is before the first match, on 2026-12-03",
             id="until-before-first",
         ),
         pytest.param(
             (*TEA, "--match", "2026-12-03 09:00", "--repeat", "weekly", "--until", "2026-12-32"),
-            "invalid date '2026-12-32': use YYYY-MM-DD",
+            "--until: invalid date '2026-12-32': December 2026 has 31 days; write e.g. 2026-06-10",
             id="until-invalid",
         ),
         pytest.param(
@@ -674,10 +676,10 @@ def test_opt_in_now_is_accepted_where_a_past_time_is_not(cli: Invoke) -> None:
     refused = cli(
         "schedule", "coffee-paris", "--opt-in", "2026-11-25 12:00", "--match", "2026-11-26 09:00"
     )
-    _assert_error(refused, "the opt-in time 2026-11-25 12:00 is in the past: give a later time")
+    _assert_error(refused, "--opt-in: 2026-11-25 12:00 CET is in the past")
     accepted = _ok(
         cli("schedule", "coffee-paris", "--opt-in", "now", "--match", "2026-11-26 09:00")
     )
     assert accepted.stdout.startswith(
-        "Round 1 scheduled: coffee-paris, opt-in 2026-11-25 13:00 CET"
+        "Round 1 scheduled: coffee-paris, opt-in Wed 2026-11-25 13:00 CET"
     )

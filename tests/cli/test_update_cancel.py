@@ -149,7 +149,8 @@ def test_planned_round_both_times_change_human_output(
     assert result.code == 0
     assert result.stderr == ""
     assert result.stdout == (
-        "Round 5 updated: coffee-paris, opt-in 2026-12-07 08:00 CET, match 2026-12-08 17:30 CET.\n"
+        "Round 5 updated: coffee-paris, opt-in Mon 2026-12-07 08:00 CET, "
+        "match Tue 2026-12-08 17:30 CET.\n"
     )
     change = {"opt_in_at": "2026-12-07T08:00:00+01:00", "match_at": "2026-12-08T17:30:00+01:00"}
     assert _rounds(cli) == _sorted_by_match(_expect(before, {5: change}))
@@ -226,12 +227,12 @@ def test_update_says_when_it_moved_a_time(cli: Invoke, before: list[dict[str, An
         ),
         pytest.param(
             ("5", "--opt-in", "2026-11-25 12:00"),
-            "the opt-in time 2026-11-25 12:00 is in the past: give a later time",
+            "--opt-in: 2026-11-25 12:00 CET is in the past",
             id="opt-in-past",
         ),
         pytest.param(
             ("6", "--match", "2026-11-24 10:00"),
-            "the match time 2026-11-24 10:00 is in the past: give a later time",
+            "--match: 2026-11-24 10:00 CET is in the past",
             id="match-past",
         ),
         pytest.param(
@@ -244,12 +245,13 @@ def test_update_says_when_it_moved_a_time(cli: Invoke, before: list[dict[str, An
         ),
         pytest.param(
             ("5", "--tz", "Europe/Pariss"),
-            "unknown timezone 'Europe/Pariss': use an IANA name such as Europe/Paris",
+            "--tz: unknown timezone 'Europe/Pariss' (did you mean Europe/Paris?)",
             id="unknown-zone",
         ),
         pytest.param(
-            ("5", "--match", "2026-12-03 9h"),
-            "invalid time '2026-12-03 9h': use 'YYYY-MM-DD HH:MM' or 'now'",
+            ("5", "--match", "2026-12-03 9"),
+            "--match: invalid time '2026-12-03 9': '9' is not a time of day; "
+            "write e.g. 2026-12-03 09:00",
             id="invalid-time",
         ),
         pytest.param(
@@ -431,7 +433,7 @@ def test_open_round_match_in_the_past_is_refused(cli: Invoke, before: list[dict[
     _open_by_run_due(cli)
     opened = _rounds(cli)
     result = cli("update", "1", "--match", "2026-11-25 12:30")
-    _assert_error(result, "the match time 2026-11-25 12:30 is in the past: give a later time")
+    _assert_error(result, "--match: 2026-11-25 12:30 CET is in the past")
     assert _rounds(cli) == opened
 
 
@@ -512,7 +514,7 @@ def test_cancel_a_planned_round(cli: Invoke, before: list[dict[str, Any]]) -> No
     assert result.stderr == ""
     assert result.stdout == (
         "Round 5 cancelled: coffee-paris, "
-        "opt-in 2026-12-01 09:00 CET, match 2026-12-03 09:00 CET.\n"
+        "opt-in Tue 2026-12-01 09:00 CET, match Thu 2026-12-03 09:00 CET.\n"
     )
     assert _rounds(cli) == _expect(before, {5: {"status": "cancelled"}})
 

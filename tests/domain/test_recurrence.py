@@ -255,7 +255,7 @@ class _Bad:
         _Bad({"count": 0}, "invalid count 0: a series has at least 1 round"),
         _Bad(
             {"until": date(2026, 5, 31)},
-            "the end date 2026-05-31 is before the first match on 2026-06-01",
+            "--until: 2026-05-31 is before the first match, on 2026-06-01",
         ),
         _Bad(
             {"repeat": Repeat.ONCE, "count": 2},

@@ -6,10 +6,6 @@ import typer
 
 from sessionctl.cli.state import JsonOption, state
 
-WhenOpt = Annotated[
-    str | None,
-    typer.Option(metavar="WHEN", help="Local time 'YYYY-MM-DD HH:MM' in the round's zone, or now."),
-]
 RoundArg = Annotated[
     int, typer.Argument(metavar="ROUND", help="Round id, as printed by schedule and list.")
 ]
@@ -22,12 +18,17 @@ def schedule(
     ctx: typer.Context,
     program: Annotated[str, typer.Argument(metavar="PROGRAM", help="Program name.")],
     match: Annotated[
-        str, typer.Option("--match", metavar="WHEN", help="Match time: local 'YYYY-MM-DD HH:MM'.")
+        str,
+        typer.Option(
+            "--match",
+            metavar="WHEN",
+            help="Match time in the round's zone, e.g. '2026-06-10 09:00' or 'wed 9am'.",
+        ),
     ],
     opt_in: Annotated[
         str | None,
         typer.Option(
-            "--opt-in", metavar="WHEN|now", help="Opt-in time, or now (programs with opt-in)."
+            "--opt-in", metavar="WHEN|now", help="Opt-in time as --match, or now (if opt-in)."
         ),
     ] = None,
     tz: Annotated[
@@ -43,9 +44,7 @@ def schedule(
     ] = None,
     until: Annotated[
         str | None,
-        typer.Option(
-            "--until", metavar="DATE", help="Last date (YYYY-MM-DD) a round may match on."
-        ),
+        typer.Option("--until", metavar="DATE", help="Last match date, e.g. 'Dec 31'."),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -57,13 +56,10 @@ def schedule(
           --opt-in "2026-06-04 09:00" --repeat weekly
     """
     from sessionctl import clock
-    from sessionctl.domain.times import parse_date
     from sessionctl.render import rounds as render
     from sessionctl.services import scheduling
 
-    req = scheduling.ScheduleRequest(
-        match, opt_in, tz, repeat, count, parse_date(until) if until else None
-    )
+    req = scheduling.ScheduleRequest(match, opt_in, tz, repeat, count, until)
     outcome = scheduling.schedule(state(ctx).database(), program, req, now=clock.now())
     render.outcome(outcome, as_json=as_json, verb="scheduled", many=True)
 
@@ -73,7 +69,11 @@ def update(
     round_id: RoundArg,
     opt_in: Annotated[
         str | None,
-        typer.Option("--opt-in", metavar="WHEN|now", help="New opt-in time (planned rounds only)."),
+        typer.Option(
+            "--opt-in",
+            metavar="WHEN|now",
+            help="New opt-in time, as --match (planned rounds only).",
+        ),
     ] = None,
     match: Annotated[
         str | None,

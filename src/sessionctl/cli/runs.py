@@ -155,7 +155,7 @@ def groups(
       sessionctl groups 12
       sessionctl groups 12 --preview --json
     """
-    from sessionctl.domain.times import load_zone
+    from sessionctl.cli import times
     from sessionctl.render import console, runs
     from sessionctl.services.groups import round_groups
     from sessionctl.services.rounds import get_round
@@ -165,7 +165,7 @@ def groups(
     if as_json:
         console.print_json(info.to_json())
     else:
-        zone = load_zone(tz) if tz else get_round(db, round_id).zone
+        zone = times.zone(tz) if tz else get_round(db, round_id).zone
         console.out().print(runs.groups(info, zone=zone))
 
 

@@ -15,7 +15,6 @@ if TYPE_CHECKING:
 ProgramArg = Annotated[
     str | None, typer.Argument(metavar="[PROGRAM]", help="Program name (default: all programs).")
 ]
-DateOpt = Annotated[str | None, typer.Option(metavar="DATE", help="A date, YYYY-MM-DD.")]
 
 
 def list_(
@@ -29,11 +28,13 @@ def list_(
     ] = None,
     start: Annotated[
         str | None,
-        typer.Option("--from", metavar="DATE", help="First match date to show, YYYY-MM-DD."),
+        typer.Option(
+            "--from", metavar="DATE", help="First match date to show, e.g. 2026-06-10 or 'Jun 10'."
+        ),
     ] = None,
     end: Annotated[
         str | None,
-        typer.Option("--to", metavar="DATE", help="Last match date to show, YYYY-MM-DD."),
+        typer.Option("--to", metavar="DATE", help="Last match date to show, e.g. 'next fri'."),
     ] = None,
     tz: TzOption = None,
     as_json: JsonOption = False,
@@ -44,26 +45,28 @@ def list_(
     Example:
       sessionctl list coffee-paris --status open --json
     """
+    from sessionctl import clock
+    from sessionctl.cli import times
     from sessionctl.domain.rounds import parse_status
-    from sessionctl.domain.times import load_zone, parse_date
     from sessionctl.render import console
     from sessionctl.render import rounds as render
     from sessionctl.services.rounds import RoundFilter, list_rounds
 
     db = state(ctx).database()
     zone = _view_zone(db, program, tz)
+    today = clock.now().astimezone(zone).date()  # "today", "next wed" in the shown zone
     # Dates are read in the zone the times are shown in: for JSON without --tz, each round's own.
     flt = RoundFilter(
         program=program,
         status=parse_status(status) if status else None,
-        start=parse_date(start) if start else None,
-        end=parse_date(end) if end else None,
+        start=times.day(start, option="--from", today=today) if start else None,
+        end=times.day(end, option="--to", today=today) if end else None,
         zone=None if as_json and not tz else zone,
     )
     views = list_rounds(db, flt)
     if as_json:
         # JSON times are in --tz when given, else in each round's own zone (the contract).
-        console.print_json([v.to_json(load_zone(tz) if tz else None) for v in views])
+        console.print_json([v.to_json(zone if tz else None) for v in views])
         return
     width = console.out().width
     console.show(render.table(views, zone=zone, show_program=program is None, width=width))
@@ -88,13 +91,13 @@ def show(
       sessionctl show 12 --watch
     """
     from sessionctl import clock
-    from sessionctl.domain.times import load_zone
+    from sessionctl.cli import times
     from sessionctl.render import console
     from sessionctl.render import rounds as render
     from sessionctl.services.rounds import get_round
 
     db = state(ctx).database()
-    zone = load_zone(tz) if tz else None
+    zone = times.zone(tz) if tz else None
     view = get_round(db, round_id)
     if as_json:
         console.print_json(view.to_json(zone))
@@ -132,7 +135,8 @@ def planning(
     from datetime import date, timedelta
 
     from sessionctl import clock
-    from sessionctl.domain.times import parse_date, week_span
+    from sessionctl.cli import times
+    from sessionctl.domain.times import week_span
     from sessionctl.render import console
     from sessionctl.render.planning import planning as render_planning
     from sessionctl.services.rounds import RoundFilter, list_rounds
@@ -141,7 +145,7 @@ def planning(
     zone = _view_zone(db, program, tz)
     now = clock.now()
     today = now.astimezone(zone).date()
-    first = parse_date(start) if start else today
+    first = times.day(start, option="--from", today=today) if start else today
     monday, last = week_span(first, weeks=weeks)
     ahead = min(last, date.max - timedelta(days=35)) + timedelta(days=35)  # not past 9999
     views = list_rounds(db, RoundFilter(program=program, start=monday, end=ahead, zone=zone))
@@ -196,11 +200,12 @@ def ics(
 def _view_zone(db: "Database", program: str | None, tz: str | None) -> "ZoneInfo":
     """--tz, else the program's zone for one program, else this machine's zone."""
     from sessionctl import config
+    from sessionctl.cli import times
     from sessionctl.domain.times import load_zone
     from sessionctl.services.programs import show_program
 
     if tz:
-        return load_zone(tz)
+        return times.zone(tz)
     if program:
         return load_zone(show_program(db, program).timezone)
     return load_zone(config.local_zone_name())

@@ -98,7 +98,7 @@ class SeriesRule:
             raise InputError(f"invalid count {self.count}: a series has at least 1 round")
         if self.until is not None and self.until < self.first_match.date():
             first = self.first_match.date().isoformat()
-            raise InputError(f"the end date {self.until} is before the first match on {first}")
+            raise InputError(f"--until: {self.until} is before the first match, on {first}")
         if self.repeat is Repeat.ONCE and (self.until is not None or (self.count or 1) > 1):
             raise InputError("a one-off round does not repeat: drop --count and --until")
         check_window(opt_in=self.first_opt_in, match=self.first_match, repeat=self.repeat)

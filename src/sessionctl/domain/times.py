@@ -9,9 +9,8 @@ Rounds are scheduled before ``HORIZON``.
 from __future__ import annotations
 
 import re
-from contextlib import suppress
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sessionctl.errors import InputError
@@ -24,15 +23,8 @@ _FAR_WALL = HORIZON.replace(tzinfo=None) + timedelta(days=1)
 
 # Path components of an IANA name: letters, digits, "_", "+", "-"; no ".", so no traversal.
 _ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
-_WHEN = re.compile(
-    r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})[T ]"
-    r"(?P<hour>\d{2}):(?P<minute>\d{2})(?::(?P<second>\d{2}))?"
-    r"(?P<offset>Z|[+-]\d{2}:?\d{2})?",
-    re.IGNORECASE | re.ASCII,
-)
-_WHEN_FIELDS = ("year", "month", "day", "hour", "minute")
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 _NUMERIC_ABBREVIATION = re.compile(r"[+-]\d{2,6}", re.ASCII)
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
 def load_zone(name: str) -> ZoneInfo:
@@ -51,7 +43,32 @@ def load_zone(name: str) -> ZoneInfo:
 
 
 def _unknown_zone(name: str) -> InputError:
+    close = _close_zone(name)
+    if close is not None:
+        return InputError(f"unknown timezone {name!r} (did you mean {close}?)")
     return InputError(f"unknown timezone {name!r}: use an IANA name such as Europe/Paris")
+
+
+def _close_zone(name: str) -> str | None:
+    """The zone a mistyped name most likely meant: the same name in other letter cases or with
+    spaces for underscores, a city alone ("paris", "New York"), or a near spelling."""
+    import difflib
+    from zoneinfo import available_timezones
+
+    zones = sorted(available_timezones())
+    key = name.strip().replace(" ", "_").lower()
+    names = {zone.lower(): zone for zone in zones}
+    cities: dict[str, str] = {}
+    for zone in zones:  # the first zone of a city wins: America/ before US/ and other links
+        cities.setdefault(zone.rsplit("/", 1)[-1].lower(), zone)
+    for known in (names, cities):
+        if key in known:
+            return known[key]
+    for known in (names, cities):
+        close = difflib.get_close_matches(key, list(known), n=1, cutoff=0.8)
+        if close:
+            return known[close[0]]
+    return None
 
 
 @dataclass(frozen=True)
@@ -134,73 +151,6 @@ def resolve_ahead(local: datetime, *, zone: ZoneInfo, subject: str) -> Resolved:
     return resolved
 
 
-@dataclass(frozen=True)
-class When:
-    """A parsed time argument: exactly one of ``now``, ``local`` or ``instant`` is set."""
-
-    now: bool = False
-    local: datetime | None = None
-    instant: datetime | None = None
-
-
-def parse_when(text: str, *, what: str = "time") -> When:
-    """Parse ``now``, ``YYYY-MM-DD HH:MM`` or ``YYYY-MM-DDTHH:MM``, with optional ``:SS``.
-
-    Surrounding spaces are ignored and letters may be any case. Without an offset the result is a
-    naive local wall time; with one (``Z``, ``+02:00`` or ``+0200``) it is an aware UTC instant.
-    Impossible dates or times (2026-02-30, 24:00), offsets of a day or more and instants before
-    year 1 in UTC are rejected as invalid; an instant after year 9999 in UTC as too far ahead
-    (``too_far``, naming the ``what``). Other times past ``HORIZON`` are the caller's to check.
-    """
-    stripped = text.strip()
-    if stripped.lower() == "now":
-        return When(now=True)
-    found = _WHEN.fullmatch(stripped)
-    if found is None:
-        raise _invalid_time(text)
-    year, month, day, hour, minute = (int(found[name]) for name in _WHEN_FIELDS)
-    try:
-        local = datetime(year, month, day, hour, minute, int(found["second"] or 0))
-        offset = _parse_offset(found["offset"])
-    except ValueError as exc:
-        raise _invalid_time(text) from exc
-    if offset is None:
-        return When(local=local)
-    try:
-        return When(instant=local.replace(tzinfo=offset).astimezone(UTC))
-    except OverflowError as exc:
-        if year == 1:
-            raise _invalid_time(text) from exc
-        raise too_far(f"the {what} {stripped}") from exc
-
-
-def _parse_offset(text: str | None) -> timezone | None:
-    """``None`` for no offset; raises ``ValueError`` for minutes >= 60 or a day or more."""
-    if text is None:
-        return None
-    if text.upper() == "Z":
-        return UTC
-    digits = text[1:].replace(":", "")
-    hours, minutes = int(digits[:2]), int(digits[2:])
-    if minutes >= 60:
-        raise ValueError(f"offset minutes out of range: {text}")
-    sign = -1 if text[0] == "-" else 1
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
-
-
-def _invalid_time(text: str) -> InputError:
-    return InputError(f"invalid time {text!r}: use 'YYYY-MM-DD HH:MM' or 'now'")
-
-
-def parse_date(text: str) -> date:
-    """Parse ``YYYY-MM-DD`` (surrounding spaces ignored); impossible dates are rejected."""
-    stripped = text.strip()
-    if _DATE.fullmatch(stripped):
-        with suppress(ValueError):
-            return date.fromisoformat(stripped)
-    raise InputError(f"invalid date {text!r}: use YYYY-MM-DD")
-
-
 def week_span(day: date, *, weeks: int) -> tuple[date, date]:
     """The Monday of ``day``'s week and the Sunday ``weeks`` weeks later (``weeks`` >= 1).
 
@@ -240,8 +190,9 @@ def iso(instant: datetime | None, zone: ZoneInfo) -> str | None:
     return to_zone(instant, zone).isoformat(timespec="seconds")
 
 
-def format_local(instant: datetime, zone: ZoneInfo) -> str:
-    """For people: ``2026-06-10 09:00 CEST``, seconds omitted.
+def format_local(instant: datetime, zone: ZoneInfo, *, weekday: bool = False) -> str:
+    """For people: ``2026-06-10 09:00 CEST``, seconds omitted; ``Wed 2026-06-10 09:00 CEST``
+    with ``weekday`` (English names whatever the locale). Either reads back as the same instant.
 
     Zones without a letter abbreviation (tzdata writes "+0530", "+11", "-03") show the offset
     instead, as ``UTC+05:30``.
@@ -250,7 +201,8 @@ def format_local(instant: datetime, zone: ZoneInfo) -> str:
     abbreviation = local.tzname() or ""
     if _NUMERIC_ABBREVIATION.fullmatch(abbreviation) or not abbreviation:
         abbreviation = f"UTC{_offset_text(local.utcoffset())}"
-    return f"{local:%Y-%m-%d %H:%M} {abbreviation}"
+    day = f"{_WEEKDAYS[local.weekday()]} " if weekday else ""
+    return f"{day}{local:%Y-%m-%d %H:%M} {abbreviation}"
 
 
 def _format_wall(local: datetime) -> str:

@@ -33,8 +33,10 @@ STATUS_STYLE = {
 SWATCH = "●"
 
 
-def when(instant: datetime | None, zone: ZoneInfo) -> str:
-    return "-" if instant is None else format_local(instant, zone)
+def when(instant: datetime | None, zone: ZoneInfo, *, weekday: bool = False) -> str:
+    """``2026-06-10 09:00 CEST``; ``Wed 2026-06-10 09:00 CEST`` with ``weekday``, where there is
+    room (confirmations, the round panel; tables stay compact)."""
+    return "-" if instant is None else format_local(instant, zone, weekday=weekday)
 
 
 def status_text(status: Status) -> Text:
@@ -97,8 +99,9 @@ def panel(
     grid.add_row("program", Text.assemble(literal(view.program, "bold"), f", round {view.number}"))
     grid.add_row("status", status_text(view.status))
     if view.opt_in_program:
-        grid.add_row("opt-in", when(view.opt_in_at, shown))
-    grid.add_row("match", Text.assemble(when(view.match_at, shown), _until(view.match_at, now)))
+        grid.add_row("opt-in", when(view.opt_in_at, shown, weekday=True))
+    match = when(view.match_at, shown, weekday=True)
+    grid.add_row("match", Text.assemble(match, _until(view.match_at, now)))
     grid.add_row("zone", view.zone.key)
     grid.add_row("repeat", _recurrence(view))
     grid.add_row("colour", Text.assemble(swatch(view), f" {view.color}"))
@@ -160,8 +163,8 @@ def outcome(result: Outcome, *, as_json: bool, verb: str, many: bool) -> None:
 
 
 def _times(v: RoundView) -> str:
-    opt_in = f", opt-in {when(v.opt_in_at, v.zone)}" if v.opt_in_at else ""
-    return f"{opt_in}, match {when(v.match_at, v.zone)}."
+    opt_in = f", opt-in {when(v.opt_in_at, v.zone, weekday=True)}" if v.opt_in_at else ""
+    return f"{opt_in}, match {when(v.match_at, v.zone, weekday=True)}."
 
 
 def _recurrence(view: RoundView) -> str:

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, func, select
 
 from sessionctl.domain import validation
 from sessionctl.domain.times import load_zone
-from sessionctl.errors import InputError, NotFoundError
+from sessionctl.errors import InputError, NotFoundError, naming
 from sessionctl.store.engine import Database
 from sessionctl.store.models import Member, Program
 
@@ -143,6 +143,13 @@ def _find(s: Session, name: str, *, lock: bool = False) -> Program | None:
     return s.exec(query.with_for_update() if lock else query).first()
 
 
+def _zone_name(tz: str | None) -> str | None:
+    if tz is None:
+        return None
+    with naming("--tz"):
+        return load_zone(tz).key
+
+
 def _validated(changes: ProgramChanges) -> ProgramChanges:
     if changes.group_size is not None:
         validation.group_size(changes.group_size)
@@ -155,7 +162,7 @@ def _validated(changes: ProgramChanges) -> ProgramChanges:
     return ProgramChanges(
         grace_hours=changes.grace_hours,
         lookback=changes.lookback,
-        timezone=None if changes.timezone is None else load_zone(changes.timezone).key,
+        timezone=_zone_name(changes.timezone),
         opt_in=changes.opt_in,
         group_size=changes.group_size,
         title=changes.title,

@@ -21,14 +21,15 @@ from sessionctl.domain.rounds import PALETTE, Status, check_cancel, check_change
 from sessionctl.domain.times import (
     HORIZON,
     check_horizon,
+    format_local,
     load_zone,
-    parse_when,
     resolve_ahead,
     resolve_local,
     to_zone,
     too_far,
 )
-from sessionctl.errors import InputError
+from sessionctl.domain.when import parse_date, parse_when
+from sessionctl.errors import InputError, naming
 from sessionctl.services.programs import get_program
 from sessionctl.services.rounds import RoundView, find_round, views_of
 from sessionctl.store.engine import Database
@@ -46,7 +47,7 @@ class ScheduleRequest:
     tz: str | None = None
     repeat: str = "once"
     count: int | None = None
-    until: date | None = None
+    until: str | None = None  # a DATE as typed
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,9 @@ def schedule(db: Database, program: str, req: ScheduleRequest, *, now: datetime)
         # Locked: rounds made at once for this program (another schedule, a run-due extending a
         # series) take their numbers one after the other.
         prog = get_program(s, program, lock=True)
-        zone = load_zone(req.tz or prog.timezone)
+        with naming("--tz"):
+            zone = load_zone(req.tz or prog.timezone)
+        until = _until(req.until, zone=zone, now=now)
         opt_in = _opt_in_point(prog, req.opt_in, zone=zone, now=now)
         match = _point(req.match, zone=zone, now=now, what="match")
         if match.now and opt_in is not None:
@@ -97,7 +100,7 @@ def schedule(db: Database, program: str, req: ScheduleRequest, *, now: datetime)
             first_match=match.local,
             first_opt_in=None if opt_in is None else opt_in.local,
             count=req.count,
-            until=req.until,
+            until=until,
         )
         series = _new_series(s, prog, rule, now=now)
         occurrences = _planned(rule, now=now)
@@ -108,7 +111,7 @@ def schedule(db: Database, program: str, req: ScheduleRequest, *, now: datetime)
             pinned = (False, False)
             if occurrence.index == 0:
                 _pin(r, opt_in=opt_in, match=match)
-                _check_future(r, opt_in=opt_in, match=match, now=now)
+                _check_future(r, opt_in=opt_in, match=match, zone=zone, now=now)
                 pinned = (opt_in is not None and opt_in.pinned, match.pinned)
             s.add(r)
             outcome.notes.extend(_notes(occurrence, zone, pinned=pinned))
@@ -234,37 +237,50 @@ def _opt_in_point(
 
 
 def _point(text: str, *, zone: ZoneInfo, now: datetime, what: str) -> _Point:
-    """The time asked for, refused when it is at or after the scheduling ``HORIZON``."""
-    when = parse_when(text, what=f"{what} time")
-    if when.now:
-        local = now.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
-        return _Point(local=local, instant=now, now=True)
-    if when.instant is not None:
-        check_horizon(when.instant, subject=f"the {what} time {text.strip()}")
-        return _Point(
-            local=when.instant.astimezone(zone).replace(tzinfo=None),
-            instant=when.instant,
-            exact=True,
-        )
-    assert when.local is not None
-    resolved = resolve_ahead(when.local, zone=zone, subject=_subject(what, when.local))
-    return _Point(local=when.local, instant=resolved.instant)
+    """The time asked for with ``--opt-in`` or ``--match`` (``what``), read in ``zone``; refused
+    when it is at or after the scheduling ``HORIZON``. Errors name the option."""
+    with naming(f"--{what}"):
+        when = parse_when(text, now=now, zone=zone)
+        if when.now:
+            local = now.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+            return _Point(local=local, instant=now, now=True)
+        if when.instant is not None:
+            check_horizon(when.instant, subject=text.strip())
+            return _Point(
+                local=when.instant.astimezone(zone).replace(tzinfo=None),
+                instant=when.instant,
+                exact=True,
+            )
+        assert when.local is not None
+        resolved = resolve_ahead(when.local, zone=zone, subject=_wall(when.local))
+        return _Point(local=when.local, instant=resolved.instant)
 
 
-def _subject(what: str, wall: datetime) -> str:
-    return f"the {what} time {wall:%Y-%m-%d %H:%M}"
+def _until(text: str | None, *, zone: ZoneInfo, now: datetime) -> date | None:
+    """``--until``: relative dates count from today in the round's zone; without a year, the
+    coming one."""
+    if text is None:
+        return None
+    with naming("--until"):
+        return parse_date(text, today=to_zone(now, zone).date(), upcoming=True)
 
 
-def _check_future(r: Round, *, opt_in: _Point | None, match: _Point, now: datetime) -> None:
+def _wall(local: datetime) -> str:
+    return f"{local:%Y-%m-%d %H:%M}"
+
+
+def _check_future(
+    r: Round, *, opt_in: _Point | None, match: _Point, zone: ZoneInfo, now: datetime
+) -> None:
     """Round 0's times (already pinned) must be ahead, unless given as ``now``."""
     if opt_in is not None and r.opt_in_at is not None and not opt_in.now and r.opt_in_at <= now:
-        raise _past("opt-in", opt_in.local)
+        raise _past("--opt-in", r.opt_in_at, zone)
     if not match.now and r.match_at <= now:
-        raise _past("match", match.local)
+        raise _past("--match", r.match_at, zone)
 
 
-def _past(what: str, wall: datetime) -> InputError:
-    return InputError(f"the {what} time {wall:%Y-%m-%d %H:%M} is in the past: give a later time")
+def _past(option: str, instant: datetime, zone: ZoneInfo) -> InputError:
+    return InputError(f"{option}: {format_local(instant, zone)} is in the past")
 
 
 def _planned(rule: SeriesRule, *, now: datetime) -> list[Occurrence]:
@@ -273,12 +289,12 @@ def _planned(rule: SeriesRule, *, now: datetime) -> list[Occurrence]:
             f"--count {rule.count} is more than {MAX_ROUNDS} rounds: give a smaller one"
         )
     if rule.until is not None and rule.until >= HORIZON.date():
-        raise too_far(f"the end date {rule.until}")
+        raise too_far(f"--until: {rule.until}")
     if rule.until is not None and rule.repeat.weeks is not None:
         span = (rule.until - rule.first_match.date()).days // (7 * rule.repeat.weeks) + 1
         if span > MAX_ROUNDS:
             raise InputError(
-                f"--until {rule.until} makes {span} rounds, more than {MAX_ROUNDS}: "
+                f"--until: {rule.until} makes {span} rounds, more than {MAX_ROUNDS}: "
                 "give an earlier date"
             )
     bounded = rule.count is not None or rule.until is not None
@@ -414,12 +430,13 @@ def _local(instant: datetime | None, zone: ZoneInfo) -> datetime | None:
 def _move(r: Round, req: ChangeRequest, *, status: Status, now: datetime, notes: list[str]) -> None:
     """Apply the change to one round, checking order, window and past times."""
     old_zone = load_zone(r.timezone)
-    zone = load_zone(req.tz) if req.tz else old_zone
+    with naming("--tz"):
+        zone = load_zone(req.tz) if req.tz else old_zone
     match = _point(req.match, zone=zone, now=now, what="match") if req.match else None
     if status is Status.OPEN:
         assert match is not None
         if not match.now and match.instant <= now:
-            raise _past("match", match.local)
+            raise _past("--match", match.instant, zone)
         r.match_at = match.instant
         notes.extend(_resolved_notes(match, zone))
         return
@@ -446,17 +463,23 @@ def _moved(
     now: datetime,
     what: str,
 ) -> datetime | None:
-    """The new instant: the one asked for, or the current wall time read in the new zone."""
+    """The new instant: the one asked for, or the current wall time read in the new zone.
+
+    Errors name ``--opt-in`` or ``--match`` (``what``) for a time given, else ``--tz``.
+    """
     if point is None and (current is None or zone == old_zone):
         return current
-    local = point.local if point is not None else _local(current, old_zone)
-    assert local is not None
     if point is not None:
-        instant = point.instant
-    else:
-        instant = resolve_ahead(local, zone=zone, subject=_subject(what, local)).instant
-    if (point is None or not point.now) and instant <= now:
-        raise _past(what, local)
+        if not point.now and point.instant <= now:
+            raise _past(f"--{what}", point.instant, zone)
+        return point.instant
+    local = _local(current, old_zone)
+    assert local is not None
+    with naming("--tz"):
+        instant = resolve_ahead(local, zone=zone, subject=f"the {what} time {_wall(local)}").instant
+        if instant <= now:
+            when = format_local(instant, zone)
+            raise InputError(f"the {what} time would be {when}, in the past")
     return instant
 
 
