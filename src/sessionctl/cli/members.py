@@ -45,7 +45,7 @@ def add(
     if as_json:
         console.print_json(info.to_json())
     else:
-        console.out().print(tables.sentence("Member ", info.email, " added to ", program, "."))
+        console.line(tables.sentence("Member ", info.email, " added to ", program, "."))
 
 
 @app.command("import")
@@ -78,7 +78,7 @@ def import_(
     if as_json:
         console.print_json(report.to_json())
     else:
-        console.out().print(tables.import_report(report))
+        console.line(tables.import_report(report))
 
 
 @app.command("list")
@@ -101,7 +101,7 @@ def list_(
     if as_json:
         console.print_json([i.to_json() for i in infos])
     else:
-        console.out().print(tables.members(infos, show_active=include_all))
+        console.show(tables.members(infos, show_active=include_all))
 
 
 @app.command("remove")
@@ -117,7 +117,7 @@ def remove(ctx: typer.Context, program: ProgramArg, email: EmailArg) -> None:
     from sessionctl.services import members
 
     info = members.remove_member(state(ctx).database(), program, email, now=clock.now())
-    console.out().print(tables.sentence("Member ", info.email, " removed from ", program, "."))
+    console.line(tables.sentence("Member ", info.email, " removed from ", program, "."))
 
 
 def read_text(file: str) -> str:
