@@ -43,7 +43,8 @@ def _seed(db: Path) -> None:
     for index in range(PROGRAMS):
         name = f"program-{index:02d}"
         day = monday + timedelta(days=index % 5)
-        commands.append(["program", "add", name, "--tz", "Europe/Paris"])
+        sender = ["--sender", f"{name}@example.com"]  # without one, a note on stderr
+        commands.append(["program", "add", name, "--tz", "Europe/Paris", *sender])
         match = day + timedelta(days=2)
         window = ["--opt-in", f"{day} 09:00", "--match", f"{match} 10:00"]
         commands.append(["schedule", name, *window, "--repeat", "weekly", "--count", str(ROUNDS)])

@@ -340,9 +340,17 @@ def test_planning_shows_weeks_near_years_1_and_9999(
 
 
 @pytest.mark.usefixtures("programs")
-@pytest.mark.parametrize(("start", "weeks"), [("9999-12-27", "1"), ("9999-12-01", "6")])
-def test_planning_past_year_9999_is_one_line(cli: Invoke, start: str, weeks: str) -> None:
+@pytest.mark.parametrize(
+    ("start", "weeks", "span"),
+    [
+        ("9999-12-27", "1", "1 week from 9999-12-27 runs"),
+        ("9999-12-01", "6", "6 weeks from 9999-12-01 run"),
+    ],
+)
+def test_planning_past_year_9999_is_one_line(
+    cli: Invoke, start: str, weeks: str, span: str
+) -> None:
     assert_error(
         cli("planning", "--from", start, "--weeks", weeks),
-        f"{weeks} weeks from {start} run past 9999-12-31: give an earlier date or fewer weeks",
+        f"{span} past 9999-12-31: give an earlier date or fewer weeks",
     )

@@ -48,7 +48,7 @@ HR_EXPORT = (
 def test_an_hr_export_is_read_and_its_other_columns_are_named_once(cli: Invoke) -> None:
     result = _import(cli, HR_EXPORT)
     assert result.code == 0
-    assert result.stdout == "2 added, 0 updated, 0 unchanged.\n"
+    assert result.stdout == "Imported 2 members: 2 added, 0 updated, 0 unchanged.\n"
     assert result.stderr == "note: ignored columns: Employee ID, Manager, Dept, Start date\n"
     assert _members(cli) == [
         _member("ana@example.com", "Lima, Ana", "design"),
@@ -186,7 +186,7 @@ def test_an_import_brings_removed_members_back_with_their_stored_fields(cli: Inv
     text = "email,name\nANA@example.com,Ana\nbo@example.com,Bo Souza\ncy@example.com,Cy\n"
     text += "dee@example.com,Dee\n"
     result = ok(_import(cli, text))
-    assert result.stdout == "1 added, 2 re-added, 0 updated, 1 unchanged.\n"
+    assert result.stdout == "Imported 4 members: 1 added, 2 re-added, 0 updated, 1 unchanged.\n"
     assert _members(cli) == [
         _member("ANA@example.com", "Ana", "design"),
         _member("bo@example.com", "Bo Souza", "ops"),

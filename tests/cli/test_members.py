@@ -224,7 +224,7 @@ def test_import_human_report(cli: Invoke, tmp_path: Path) -> None:
     result = cli("member", "import", PROGRAM, _write(tmp_path, CSV))
     assert result.code == 0
     assert result.stderr == ""
-    assert result.stdout == "3 added, 0 updated, 0 unchanged.\n"
+    assert result.stdout == "Imported 3 members: 3 added, 0 updated, 0 unchanged.\n"
 
 
 def test_import_updates_changes_and_reactivates(cli: Invoke, tmp_path: Path) -> None:

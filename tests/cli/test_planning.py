@@ -37,6 +37,9 @@ def fresh_console() -> Iterator[None]:
     yield
 
 
+SENDER = ("--sender", "team@example.com")  # programs without one get a note on stderr
+
+
 def ok(cli: Invoke, *args: str) -> str:
     result = cli(*args)
     assert result.code == 0, result.stderr
@@ -75,7 +78,7 @@ def schedule(
 
 
 def coffee(cli: Invoke) -> None:
-    ok(cli, "program", "add", "coffee-paris", "--tz", "Europe/Paris")
+    ok(cli, "program", "add", "coffee-paris", "--tz", "Europe/Paris", *SENDER)
 
 
 def test_round_numbers_are_on_their_days(cli: Invoke) -> None:
@@ -127,7 +130,7 @@ def test_tz_moves_cards_to_the_days_they_fall_on(cli: Invoke) -> None:
 
 
 def test_a_round_without_opt_in_is_a_one_day_card(cli: Invoke) -> None:
-    ok(cli, "program", "add", "lunch", "--tz", "Europe/Paris", "--no-opt-in")
+    ok(cli, "program", "add", "lunch", "--tz", "Europe/Paris", "--no-opt-in", *SENDER)
     schedule(cli, "lunch", match="2026-06-17 12:30")
     out = ok(cli, "planning", "lunch", "--weeks", "2")
     assert cards(out) == {1: [("Wed 17", "Wed 17")]}
@@ -153,7 +156,7 @@ def test_overlapping_rounds_stack_in_lanes(cli: Invoke) -> None:
 
 def test_all_programs_show_their_names(cli: Invoke) -> None:
     coffee(cli)
-    ok(cli, "program", "add", "tea-tokyo", "--tz", "Asia/Tokyo")
+    ok(cli, "program", "add", "tea-tokyo", "--tz", "Asia/Tokyo", *SENDER)
     schedule(cli, "coffee-paris", opt_in="2026-06-15 09:00", match="2026-06-18 10:00")
     schedule(cli, "tea-tokyo", opt_in="2026-06-16 09:00", match="2026-06-19 10:00")
     everything = ok(cli, "planning", "--weeks", "2")
@@ -186,8 +189,8 @@ def test_no_line_is_wider_than_the_terminal(
 ) -> None:
     monkeypatch.setenv("COLUMNS", str(columns))
     long = "a-program-name-that-is-as-long-as-a-program-name-may-be-63-chars"[:63]
-    ok(cli, "program", "add", long, "--tz", "Europe/Paris")
-    ok(cli, "program", "add", "lunch", "--tz", "America/New_York", "--no-opt-in")
+    ok(cli, "program", "add", long, "--tz", "Europe/Paris", *SENDER)
+    ok(cli, "program", "add", "lunch", "--tz", "America/New_York", "--no-opt-in", *SENDER)
     schedule(cli, long, opt_in="2026-06-10 12:00", match="2026-06-11 10:00", weekly=8)
     schedule(cli, long, opt_in="2026-06-13 09:00", match="2026-06-28 10:00")
     schedule(cli, "lunch", match="2026-06-12 12:00", weekly=8)

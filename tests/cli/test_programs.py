@@ -47,6 +47,12 @@ def _listed(cli: Invoke) -> Any:
     return listed.json()
 
 
+NO_SENDER = (
+    "note: messages will go out from sessionctl@localhost; "
+    "set a sender with: sessionctl program set coffee-paris --sender EMAIL\n"
+)
+
+
 @pytest.fixture
 def coffee(cli: Invoke) -> None:
     result = cli("program", "add", "coffee-paris", "--tz", "Europe/Paris")
@@ -59,7 +65,7 @@ def coffee(cli: Invoke) -> None:
 def test_add_prints_sentence_and_settings(cli: Invoke) -> None:
     result = cli("program", "add", "coffee-paris", "--tz", "Europe/Paris")
     assert result.code == 0
-    assert result.stderr == ""
+    assert result.stderr == NO_SENDER
     assert [line.rstrip() for line in result.stdout.splitlines()] == [
         "Program coffee-paris added.",
         "name        coffee-paris",
@@ -78,7 +84,7 @@ def test_add_prints_sentence_and_settings(cli: Invoke) -> None:
 def test_add_json_gives_defaults(cli: Invoke) -> None:
     result = cli("program", "add", "coffee-paris", "--tz", "Europe/Paris", "--json")
     assert result.code == 0
-    assert result.stderr == ""
+    assert result.stderr == NO_SENDER
     assert result.json() == _program()
 
 
@@ -236,7 +242,7 @@ def test_add_without_name_is_a_usage_error(cli: Invoke) -> None:
 def test_set_changes_only_the_options_given(cli: Invoke, coffee: None) -> None:
     result = cli("program", "set", "coffee-paris", "--group-size", "3", "--no-opt-in", "--json")
     assert result.code == 0, result.stderr
-    assert result.stderr == ""
+    assert result.stderr == NO_SENDER
     assert result.json() == _program(group_size=3, opt_in=False)
     result = cli("program", "set", "coffee-paris", "--title", "Coffee", "--json")
     assert result.json() == _program(group_size=3, opt_in=False, title="Coffee")
@@ -248,7 +254,7 @@ def test_set_changes_only_the_options_given(cli: Invoke, coffee: None) -> None:
 def test_set_prints_sentence_and_settings(cli: Invoke, coffee: None) -> None:
     result = cli("program", "set", "coffee-paris", "--group-size", "4")
     assert result.code == 0
-    assert result.stderr == ""
+    assert result.stderr == NO_SENDER
     lines = [line.rstrip() for line in result.stdout.splitlines()]
     assert lines[0] == "Program coffee-paris updated."
     assert "group size  4" in lines

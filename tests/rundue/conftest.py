@@ -104,6 +104,10 @@ def smtp_url(server: SmtpServer, *, user: str | None = None) -> str:
 # --- building programs and rounds through the CLI ----------------------------------------------
 
 
+# A sender of its own, as a real program has: without one, program add and run-due add a note.
+SENDER = "team@example.com"
+
+
 def ok(result: Result) -> Result:
     assert result.code == 0, result.stderr
     assert result.stderr == ""
@@ -132,9 +136,11 @@ def add_program(
     members: int | Iterable[str] = 0,
     opt_in: bool = True,
     group_size: int = 2,
+    sender: str = SENDER,
 ) -> list[str]:
     """Add a program (UTC) and its members; return the members' emails in import order."""
     flags = ["--opt-in" if opt_in else "--no-opt-in", "--group-size", str(group_size)]
+    flags += ["--sender", sender]
     ok(cli("program", "add", name, "--tz", "UTC", *flags))
     emails = emails_of(name, members) if isinstance(members, int) else list(members)
     if emails:

@@ -15,6 +15,7 @@ from sessionctl.delivery.outbox import BACKOFF, MAX_ATTEMPTS
 from tests.conftest import Invoke, sql
 from tests.rundue.conftest import (
     PASSWORD,
+    SENDER,
     USER,
     SmtpServer,
     StartSmtp,
@@ -73,7 +74,7 @@ def test_messages_are_proper_emails_to_the_member_on_one_connection(
         [to] = msg["To"].addresses
         assert isinstance(to, Address)
         assert r.rcpt_tos == [to.addr_spec]
-        assert msg["From"].addresses[0].addr_spec == r.mail_from == "sessionctl@localhost"
+        assert msg["From"].addresses[0].addr_spec == r.mail_from == SENDER
         assert parsedate_to_datetime(str(msg["Date"])) == T0
         assert str(msg["Subject"]) == f"coffee: are you in for round {round_id}?"
         assert str(msg["Message-ID"]) == stored[to.addr_spec]["message_id"]
@@ -131,9 +132,7 @@ def test_451_is_retried_after_the_backoff_until_everything_arrives(
     first = cli("run-due")
     assert first.code == 1
     # Exit 1 comes with its reason: the messages waiting, and when the next retry is due.
-    assert (
-        first.stderr == "error: 2 message(s) wait for a retry, the next at 2026-06-01 09:02 UTC\n"
-    )
+    assert first.stderr == "error: 2 messages wait for a retry, the next at 2026-06-01 09:02 UTC\n"
     assert first.stdout.splitlines() == [
         f"round {round_id} (coffee): opened, 4 opt-in messages",
         "messages: 2 sent, 2 waiting for a retry",
@@ -170,7 +169,7 @@ def test_451_is_retried_after_the_backoff_until_everything_arrives(
     frozen.shift(BACKOFF[0] + timedelta(seconds=1))
     second = cli("run-due")
     assert (second.code, second.stdout) == (1, "messages: 0 sent, 2 waiting for a retry\n")
-    assert second.stderr.startswith("error: 2 message(s) wait for a retry, the next at ")
+    assert second.stderr.startswith("error: 2 messages wait for a retry, the next at ")
     assert {_by_email(cli)[a]["attempts"] for a in slow} == {2}
 
     frozen.shift(BACKOFF[1] - timedelta(seconds=30))  # not yet
@@ -193,7 +192,7 @@ def test_a_recipient_refused_with_4xx_is_temporary(cli: Invoke, server: SmtpServ
 
     result = cli("run-due")
     assert result.code == 1
-    assert result.stderr.startswith("error: 1 message(s) wait for a retry, the next at ")
+    assert result.stderr.startswith("error: 1 message waits for a retry, the next at ")
     assert result.stdout.splitlines()[-1] == "messages: 2 sent, 1 waiting for a retry"
     refused = _by_email(cli)[emails[0]]
     assert (refused["status"], refused["attempts"]) == ("pending", 1)
@@ -209,7 +208,7 @@ def test_temporary_failures_give_up_after_the_last_retry(
     for attempt in range(1, MAX_ATTEMPTS):
         result = cli("run-due")
         assert result.code == 1
-        assert result.stderr.startswith("error: 1 message(s) wait for a retry, the next at ")
+        assert result.stderr.startswith("error: 1 message waits for a retry, the next at ")
         assert _by_email(cli)[address]["attempts"] == attempt
         frozen.shift(BACKOFF[attempt - 1] + timedelta(seconds=1))
     last = cli("run-due")

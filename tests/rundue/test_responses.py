@@ -60,7 +60,7 @@ def test_one_answer_at_a_time_and_the_latest_counts(
 ) -> None:
     round_id, (ann, bob, cat, dan, *_) = opened
     assert ok(cli("respond", str(round_id), ann, "yes")).stdout == (
-        f"Round {round_id}: 1 answers recorded (1 yes, 0 no).\n"
+        f"Round {round_id}: 1 answer recorded (1 yes, 0 no).\n"
     )
     ok(cli("respond", str(round_id), bob, "yes"))
     ok(cli("respond", str(round_id), cat, "yes"))

@@ -89,8 +89,8 @@ def test_imports_of_the_same_new_members_at_once_add_each_once(cli: Invoke) -> N
     )
     _all_ok(results)
     reports = sorted(r.stdout for r in results)
-    assert reports[-1] == "40 added, 0 updated, 0 unchanged.\n"
-    assert reports[:-1] == ["0 added, 0 updated, 40 unchanged.\n"] * 3
+    assert reports[-1] == "Imported 40 members: 40 added, 0 updated, 0 unchanged.\n"
+    assert reports[:-1] == ["Imported 40 members: 0 added, 0 updated, 40 unchanged.\n"] * 3
     listed = ok(cli("member", "list", "coffee", "--json")).json()
     assert sorted(m["email"] for m in listed) == sorted(f"new{i}@example.com" for i in range(40))
 
@@ -150,7 +150,8 @@ def test_updates_and_a_run_at_once_leave_a_consistent_round(cli: Invoke) -> None
 def test_join_and_skip_links_used_at_once_leave_one_answer(cli: Invoke, isolated: Path) -> None:
     from tests.cli.test_links import _links
 
-    ok(cli("program", "add", "coffee", "--tz", "UTC", "--link-base", "https://coffee.example.com"))
+    link_base = ["--link-base", "https://coffee.example.com", "--sender", "team@example.com"]
+    ok(cli("program", "add", "coffee", "--tz", "UTC", *link_base))
     ok(cli("member", "add", "coffee", "ana@example.com", "--name", "Ana"))
     round_id = schedule(cli, "coffee", "--opt-in", "now", "--match", "2099-01-01 09:00")
     ok(cli("run-due"))

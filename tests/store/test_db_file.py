@@ -80,12 +80,15 @@ def test_a_typo_in_cron_changes_nothing_and_says_so(
     assert _outbox(isolated) == []
 
 
+SESSIONCTL = [sys.executable, "-m", "sessionctl"]
+
+
 def test_concurrent_first_commands_share_one_new_database(tmp_path: Path) -> None:
     target = tmp_path / "new" / "shared.db"
     env = {**os.environ, "SESSIONCTL_DB": str(target)}
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "sessionctl", "program", "add", f"p{i}", "--tz", "UTC"],
+            [*SESSIONCTL, "program", "add", f"p{i}", "--tz", "UTC", "--sender", "p@example.com"],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -35,11 +35,10 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
         "current": "up to date",
         "newer": "written by a newer sessionctl: upgrade sessionctl",
     }
-    console.out().print(tables.sentence("database  ", current.database))
+    console.line(tables.sentence("database  ", current.database))
     head = f" (this version: {current.head})"
-    revision = tables.sentence("schema    ", current.revision or "-", head)
-    console.out().print(revision)
-    console.out().print(f"state     {words[current.state]}")
+    console.line(tables.sentence("schema    ", current.revision or "-", head))
+    console.line(f"state     {words[current.state]}")
 
 
 @app.command("upgrade")
@@ -57,7 +56,7 @@ def upgrade(ctx: typer.Context) -> None:
     # Opening upgrades (refusing a newer database, its path in the message) and prints a note
     # for each stored row the upgrade cleaned.
     db = state(ctx).database(create=True)
-    console.out().print(f"schema {schema.status(db).revision} is up to date.")
+    console.line(f"schema {schema.status(db).revision} is up to date.")
 
 
 @app.command("check")
@@ -76,7 +75,7 @@ def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         console.print_json(report.to_json())
     elif report.ok:
-        console.out().print(console.plain(report.summary()), soft_wrap=True)
+        console.line(console.plain(report.summary()))
     if not report.ok:
         console.err().print(console.plain(f"error: {report.summary()}"), soft_wrap=True)
         raise typer.Exit(1)
@@ -103,4 +102,4 @@ def backup(
     if as_json:
         console.print_json(report.to_json())
     else:
-        console.out().print(tables.sentence("Backup written to ", report.file, "."))
+        console.line(tables.sentence("Backup written to ", report.file, "."))

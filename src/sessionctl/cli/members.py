@@ -52,7 +52,7 @@ def add(
         console.print_json(added.member.to_json())
     else:
         verb = " re-added to " if added.re_added else " added to "
-        console.out().print(tables.sentence("Member ", added.member.email, verb, program, "."))
+        console.line(tables.sentence("Member ", added.member.email, verb, program, "."))
 
 
 @app.command("import")
@@ -92,7 +92,7 @@ def import_(
     if as_json:
         console.print_json(report.to_json())
     else:
-        console.out().print(tables.import_report(report))
+        console.line(tables.import_report(report))
 
 
 @app.command("list")
@@ -115,7 +115,7 @@ def list_(
     if as_json:
         console.print_json([i.to_json() for i in infos])
     else:
-        console.out().print(tables.members(infos, show_active=include_all))
+        console.show(tables.members(infos, show_active=include_all))
 
 
 @app.command("show")
@@ -199,7 +199,7 @@ def remove(ctx: typer.Context, program: ProgramArg, email: EmailArg) -> None:
     from sessionctl.services import members
 
     info = members.remove_member(state(ctx).database(), program, email, now=clock.now())
-    console.out().print(tables.sentence("Member ", info.email, " removed from ", program, "."))
+    console.line(tables.sentence("Member ", info.email, " removed from ", program, "."))
 
 
 def read_text(file: str) -> str:

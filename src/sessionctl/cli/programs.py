@@ -140,7 +140,7 @@ def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
     if as_json:
         console.print_json([i.to_json() for i in infos])
     else:
-        console.out().print(tables.programs(infos))
+        console.show(tables.programs(infos))
 
 
 @app.command("show")
@@ -157,13 +157,17 @@ def show(ctx: typer.Context, name: NameArg, as_json: JsonOption = False) -> None
 
 
 def _emit(info: object, *, as_json: bool, verb: str | None = None) -> None:
+    """The program as JSON or as a table; after a change, how to set a sender if it has none
+    (on stderr, so that stdout stays the confirmation, or pure JSON)."""
     from sessionctl.render import console, tables
-    from sessionctl.services.programs import ProgramInfo
+    from sessionctl.services.programs import ProgramInfo, sender_note
 
     assert isinstance(info, ProgramInfo)
     if as_json:
         console.print_json(info.to_json())
-        return
-    if verb:
-        console.out().print(tables.sentence("Program ", info.name, f" {verb}."))
-    console.out().print(tables.program(info))
+    else:
+        if verb:
+            console.line(tables.sentence("Program ", info.name, f" {verb}."))
+        console.show(tables.program(info))
+    if verb and info.sender is None:
+        console.note(sender_note([info.name]))

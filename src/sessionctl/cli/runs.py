@@ -21,7 +21,9 @@ def run_due(
 ) -> None:
     """Send whatever is due: open rounds, form groups, deliver and retry messages.
 
-    Prints nothing when nothing was due; one line per round acted on; errors on stderr.
+    Prints nothing when nothing was due; one line per round acted on; errors on stderr, and
+    there one note per run when mail went out from sessionctl@localhost (a program without
+    --sender).
     Exit 0 when all due work was delivered, 1 when a message failed or waits for a retry,
     or when messages another host holds (SESSIONCTL_CLAIM_LEASE) were all that was left.
 
@@ -52,12 +54,12 @@ def run_due(
     for line in report.errors:
         console.err().print(console.plain(f"error: {line}"), soft_wrap=True)
     for line in report.notes:
-        console.err().print(console.plain(f"note: {line}"), soft_wrap=True)
+        console.note(line)
     if as_json:
         console.print_json(report.to_json())
     else:
         for line in report.lines:  # one line each, never wrapped: cron mails and logs read them
-            console.out().print(console.plain(line), soft_wrap=True)
+            console.line(console.plain(line))
     if report.exit_code:
         raise typer.Exit(report.exit_code)
 
@@ -92,6 +94,7 @@ def respond(
       sessionctl respond --token MS4xMi4zNDUueQ.nMl-6xnq304Q8sr8N9eLbBTF5VwNjcLWDvZLSYFXHb4
     """
     from sessionctl import clock
+    from sessionctl.domain.words import plural
     from sessionctl.errors import InputError
     from sessionctl.render import console
     from sessionctl.services import responses
@@ -109,8 +112,8 @@ def respond(
     if as_json:
         console.print_json(report.to_json())
     else:
-        counts = f"{report.recorded} answers recorded ({report.yes} yes, {report.no} no)"
-        console.out().print(console.plain(f"Round {report.round}: {counts}."))
+        counts = f"{plural(report.recorded, 'answer')} recorded ({report.yes} yes, {report.no} no)"
+        console.line(console.plain(f"Round {report.round}: {counts}."))
 
 
 def _respond(
@@ -166,7 +169,7 @@ def groups(
         console.print_json(info.to_json())
     else:
         zone = times.zone(tz) if tz else get_round(db, round_id).zone
-        console.out().print(runs.groups(info, zone=zone))
+        console.show(runs.groups(info, zone=zone))
 
 
 def messages(
@@ -201,7 +204,7 @@ def messages(
     if as_json:
         console.print_json([i.to_json() for i in infos])
     else:
-        console.out().print(runs.messages(infos))
+        console.show(runs.messages(infos))
 
 
 def register(app: typer.Typer) -> None:

@@ -43,7 +43,7 @@ class AppState:
                 from sessionctl.render import console
 
                 for note in self._db.upgrade_notes:
-                    console.err().print(console.plain(f"note: {note}"))
+                    console.note(note)
         return self._db
 
     def close(self) -> None:

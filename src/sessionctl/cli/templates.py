@@ -65,4 +65,4 @@ def template(
     if as_json:
         console.print_json([i.to_json() for i in infos])
     else:
-        console.out().print(render_templates(infos))
+        console.show(render_templates(infos))

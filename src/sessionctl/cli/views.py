@@ -109,7 +109,9 @@ def show(
             from sessionctl.services.groups import round_groups
 
             repeats = round_groups(db, round_id).repeated_pairs
-        console.out().print(render.panel(view, zone=zone, now=clock.now(), repeats=repeats))
+        styled = console.out().color_system is not None
+        panel = render.panel(view, zone=zone, now=clock.now(), repeats=repeats, styled=styled)
+        console.show(panel)
 
 
 def planning(

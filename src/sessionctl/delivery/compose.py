@@ -30,6 +30,7 @@ from string import Template
 from types import MappingProxyType
 
 from sessionctl.domain.validation import UNSAFE_CHARACTERS
+from sessionctl.domain.words import noun_for
 from sessionctl.errors import InputError
 
 
@@ -185,8 +186,8 @@ def render_template(template: str, values: Mapping[str, str], *, part: str = "")
     unknown = [name for name in parsed.get_identifiers() if name not in values]
     if unknown:
         names = ", ".join(f"${name}" for name in unknown)
-        plural = "s" if len(unknown) > 1 else ""
-        raise InputError(f"unknown placeholder{plural} {names} in {where}: use {known}")
+        what = noun_for(len(unknown), "unknown placeholder")
+        raise InputError(f"{what} {names} in {where}: use {known}")
     return parsed.substitute(values)
 
 

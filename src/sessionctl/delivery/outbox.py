@@ -22,6 +22,7 @@ from sessionctl.delivery.compose import Envelope, Kind, Person, compose, envelop
 from sessionctl.delivery.transports import SendResult, Transport, TransportUnavailable
 from sessionctl.domain.times import format_local, load_zone
 from sessionctl.domain.tokens import Claim, binding, sign
+from sessionctl.domain.validation import DEFAULT_SENDER
 from sessionctl.errors import DeliveryError, RunError
 from sessionctl.services.templates import custom_templates
 from sessionctl.store.engine import Database
@@ -34,7 +35,6 @@ BATCH = 25
 # Waits before retry 1, 2, ...: the first within minutes, the last about a day after the first try.
 BACKOFF = tuple(timedelta(minutes=m) for m in (2, 10, 30, 60, 180, 360, 720))
 MAX_ATTEMPTS = len(BACKOFF) + 1
-DEFAULT_SENDER = "sessionctl@localhost"
 
 
 _GroupCache = dict[int, dict[int, list[Person]]]  # round -> member -> the others in the group
@@ -47,6 +47,8 @@ class DeliveryReport:
     retried: int = 0
     errors: list[str] = field(default_factory=list)
     stopped: bool = False
+    # Programs without a sender of their own that this run sent mail for.
+    default_sender: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -202,6 +204,8 @@ class _Courier:
             result = SendResult(False, False, None, f"cannot compose: {err}")
         else:
             result = transport.send(msg, to=envelope_recipients(msg))
+            if result.ok and not work.program.sender:
+                self.report.default_sender.add(work.program.name)
         assert work.message.id is not None
         self.record(work.message.id, result, email=work.member.email)
 

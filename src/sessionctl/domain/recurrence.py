@@ -13,6 +13,7 @@ from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from sessionctl.domain.times import HORIZON, Resolved, resolve_local, too_far
+from sessionctl.domain.words import plural
 from sessionctl.errors import InputError
 
 
@@ -214,11 +215,7 @@ def check_window(*, opt_in: datetime | None, match: datetime, repeat: Repeat) ->
 def _describe(duration: timedelta) -> str:
     """``6 days 0 hours``; minutes only when there are some."""
     hours, rest = divmod(duration.seconds, 3600)
-    parts = [_count(duration.days, "day"), _count(hours, "hour")]
+    parts = [plural(duration.days, "day"), plural(hours, "hour")]
     if rest // 60:
-        parts.append(_count(rest // 60, "minute"))
+        parts.append(plural(rest // 60, "minute"))
     return " ".join(parts)
-
-
-def _count(amount: int, unit: str) -> str:
-    return f"{amount} {unit}" if amount == 1 else f"{amount} {unit}s"

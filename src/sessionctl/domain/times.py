@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sessionctl.domain.words import plural
 from sessionctl.errors import InputError
 
 # Rounds are scheduled before this instant. Far enough for any real program; near enough that
@@ -161,8 +162,10 @@ def week_span(day: date, *, weeks: int) -> tuple[date, date]:
     try:
         return monday, monday + timedelta(weeks=weeks, days=-1)
     except OverflowError:
+        run = "runs" if weeks == 1 else "run"
         raise InputError(
-            f"{weeks} weeks from {day} run past {date.max}: give an earlier date or fewer weeks"
+            f"{plural(weeks, 'week')} from {day} {run} past {date.max}: "
+            "give an earlier date or fewer weeks"
         ) from None
 
 

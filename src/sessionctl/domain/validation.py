@@ -16,6 +16,8 @@ _EMAIL = re.compile(
 UNSAFE_CHARACTERS = "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 _UNSAFE_TEXT = re.compile(UNSAFE_CHARACTERS)
 TEXT_LIMIT = 200
+# The From address of a program without --sender: mail from it often lands in spam or bounces.
+DEFAULT_SENDER = "sessionctl@localhost"
 GROUP_SIZES = range(2, 7)
 
 

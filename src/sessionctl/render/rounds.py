@@ -7,13 +7,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from rich.console import Group, RenderableType
+from rich.console import RenderableType
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
 from sessionctl.domain.rounds import FINAL, Status
 from sessionctl.domain.times import format_local
+from sessionctl.domain.words import plural
 from sessionctl.render import console
 from sessionctl.render.grid import Cell, Column, Grid, cell, natural_width
 from sessionctl.render.grid import stacked as stacked_cell
@@ -45,6 +46,11 @@ def status_text(status: Status) -> Text:
 
 def swatch(view: RoundView) -> Text:
     return Text(SWATCH, style=view.color)
+
+
+def colour_name(color: str) -> str:
+    """A round's colour in the words people use ("bright green"), for output without colours."""
+    return clean(color).replace("_", " ")
 
 
 def table(
@@ -89,10 +95,19 @@ def _row(v: RoundView, *, zone: ZoneInfo, show_program: bool, stacked: bool) -> 
 
 
 def panel(
-    view: RoundView, *, zone: ZoneInfo | None, now: datetime, repeats: int | None = None
+    view: RoundView,
+    *,
+    zone: ZoneInfo | None,
+    now: datetime,
+    repeats: int | None = None,
+    styled: bool = True,
 ) -> RenderableType:
-    """One round; ``repeats`` is the number of its pairs who met before (done rounds)."""
+    """One round; ``repeats`` is the number of its pairs who met before (done rounds).
+
+    ``styled``: the output shows colours, so the colour is its swatch; otherwise it is named.
+    """
     shown = zone or view.zone
+    final = view.status in FINAL
     grid = Table.grid(padding=(0, 2))
     grid.add_column(style="dim", no_wrap=True)
     grid.add_column()
@@ -100,18 +115,19 @@ def panel(
     grid.add_row("status", status_text(view.status))
     if view.opt_in_program:
         grid.add_row("opt-in", when(view.opt_in_at, shown, weekday=True))
-    match = when(view.match_at, shown, weekday=True)
-    grid.add_row("match", Text.assemble(match, _until(view.match_at, now)))
+    # A countdown only while the match is still to come: a final round will never match.
+    until = "" if final else _until(view.match_at, now)
+    grid.add_row("match", Text.assemble(when(view.match_at, shown, weekday=True), until))
     grid.add_row("zone", view.zone.key)
     grid.add_row("repeat", _recurrence(view))
-    grid.add_row("colour", Text.assemble(swatch(view), f" {view.color}"))
+    grid.add_row("colour", swatch(view) if styled else Text(colour_name(view.color)))
     if view.opened_at is not None:
         f = view.figures
         grid.add_row("opened", when(view.opened_at, shown))
         grid.add_row("opt-in sent", f"{f.sent} of {f.invited}")
         grid.add_row("opted in", str(f.opted_in))
         grid.add_row("declined", str(f.declined))
-        grid.add_row("no answer yet", str(f.no_answer))
+        grid.add_row("did not answer" if final else "no answer yet", str(f.no_answer))
     if view.matched_at is not None:
         grid.add_row("matched", when(view.matched_at, shown))
     if repeats is not None:
@@ -129,14 +145,16 @@ def watch(
     from rich.live import Live
 
     view = fetch()
+    out = console.out()
+    styled = out.color_system is not None
     try:
         with Live(
-            panel(view, zone=zone, now=now()), console=console.out(), auto_refresh=False
+            panel(view, zone=zone, now=now(), styled=styled), console=out, auto_refresh=False
         ) as live:
-            while view.status not in (Status.DONE, Status.CANCELLED, Status.MISSED):
+            while view.status not in FINAL:
                 time.sleep(2)
                 view = fetch()
-                live.update(panel(view, zone=zone, now=now()), refresh=True)
+                live.update(panel(view, zone=zone, now=now(), styled=styled), refresh=True)
     except KeyboardInterrupt:
         return
 
@@ -144,22 +162,18 @@ def watch(
 def outcome(result: Outcome, *, as_json: bool, verb: str, many: bool) -> None:
     """Print notes on stderr, then the rounds: an array with ``many``, else one object."""
     for note in result.notes:
-        console.err().print(Text(f"note: {note}"))
+        console.note(note)
     if as_json:
         data = [v.to_json() for v in result.rounds]
         console.print_json(data if many else data[0])
         return
-    out = console.out()
     if len(result.rounds) == 1:
         v = result.rounds[0]
-        out.print(Text.assemble(f"Round {v.id} {verb}: ", literal(v.program, "bold"), _times(v)))
+        console.line(Text.assemble(f"Round {v.id} {verb}: ", literal(v.program, "bold"), _times(v)))
         return
-    out.print(
-        Group(
-            Text(f"{len(result.rounds)} rounds {verb}:"),
-            table(result.rounds, zone=None, show_program=False, width=out.width),
-        )
-    )
+    console.line(f"{plural(len(result.rounds), 'round')} {verb}:")
+    width = console.out().width
+    console.show(table(result.rounds, zone=None, show_program=False, width=width))
 
 
 def _times(v: RoundView) -> str:

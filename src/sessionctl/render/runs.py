@@ -10,6 +10,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from sessionctl.domain.words import plural
 from sessionctl.render.text import literal
 from sessionctl.services.groups import GroupsInfo, Meeting
 from sessionctl.services.messages import MessageInfo
@@ -41,7 +42,7 @@ def groups(info: GroupsInfo, *, zone: ZoneInfo) -> RenderableType:
     for m in info.no_match:
         table.add_row("-", Text.assemble(_person(*m), " (no match)"), "")
     repeats = info.repeated_pairs
-    summary = Text("no pair has met before" if not repeats else f"{repeats} repeated pair(s)")
+    summary = Text(plural(repeats, "repeated pair") if repeats else "no pair has met before")
     return Group(table, summary)
 
 

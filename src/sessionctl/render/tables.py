@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
+from sessionctl.domain.words import plural
 from sessionctl.render.text import literal
 from sessionctl.services.members import ImportReport, MemberInfo
 from sessionctl.services.programs import ProgramInfo
@@ -57,7 +59,7 @@ def program(info: ProgramInfo) -> RenderableType:
         ("sender", literal(info.sender or "-")),
         ("link base", literal(info.link_base or "-")),
         ("grace", Text(f"{info.grace_hours} h")),
-        ("lookback", Text("all rounds" if info.lookback is None else f"{info.lookback} rounds")),
+        ("lookback", Text(plural(info.lookback, "round") if info.lookback else "all rounds")),
         ("members", Text(str(info.members))),
     ]
     for label, value in rows:
@@ -80,9 +82,11 @@ def members(infos: Sequence[MemberInfo], *, show_active: bool) -> RenderableType
 
 
 def import_report(report: ImportReport) -> Text:
+    total = report.added + report.re_added + report.updated + report.unchanged
     back = f"{report.re_added} re-added, " if report.re_added else ""
     return Text(
-        f"{report.added} added, {back}{report.updated} updated, {report.unchanged} unchanged."
+        f"Imported {plural(total, 'member')}: {report.added} added, {back}"
+        f"{report.updated} updated, {report.unchanged} unchanged."
     )
 
 
@@ -90,11 +94,22 @@ def templates(infos: Sequence[TemplateInfo]) -> RenderableType:
     from rich.console import Group
     from rich.panel import Panel
 
-    panels = []
-    for info in infos:
-        title = Text(f"{info.kind} ({'custom' if info.custom else 'default'})")
-        body = Text.assemble(
-            literal(info.subject, "bold"), "\n\n", literal(info.body, multiline=True)
+    titled = [
+        (
+            Text(f"{info.kind} ({'custom' if info.custom else 'default'})"),
+            Text.assemble(
+                literal(info.subject, "bold"), "\n\n", literal(info.body, multiline=True)
+            ),
         )
-        panels.append(Panel(body, title=title, title_align="left"))
-    return Group(*panels)
+        for info in infos
+    ]
+    # One width for all, that of the longest line: off a terminal the width has no limit, so a
+    # panel cannot simply fill it; on a terminal Rich still narrows them to fit.
+    widest = max((_widest_line(t) for pair in titled for t in pair), default=0)
+    return Group(
+        *(Panel(body, title=title, title_align="left", width=widest + 4) for title, body in titled)
+    )
+
+
+def _widest_line(text: Text) -> int:
+    return max(cell_len(line) for line in text.plain.split("\n"))

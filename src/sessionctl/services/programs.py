@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,8 @@ from sqlmodel import Session, col, func, select
 
 from sessionctl.domain import validation
 from sessionctl.domain.times import load_zone
+from sessionctl.domain.validation import DEFAULT_SENDER
+from sessionctl.domain.words import noun_for
 from sessionctl.errors import InputError, NotFoundError, naming
 from sessionctl.store.engine import Database
 from sessionctl.store.models import Member, Program
@@ -108,6 +111,18 @@ def set_program(db: Database, name: str, *, changes: ProgramChanges) -> ProgramI
         s.add(program)
         s.flush()
         return _info(s, program)
+
+
+def sender_note(names: Sequence[str], *, went: bool = False) -> str:
+    """How to set a sender, for programs whose mail goes (``went``: went) out from the default
+    address: one line for stderr, naming the command that fixes it."""
+    name = names[0] if len(names) == 1 else "NAME"
+    verb = "went" if went else "will go"
+    which = f" for {noun_for(len(names), 'program')} {', '.join(names)}" if went else ""
+    return (
+        f"messages {verb} out from {DEFAULT_SENDER}{which}; "
+        f"set a sender with: sessionctl program set {name} --sender EMAIL"
+    )
 
 
 def list_programs(db: Database) -> list[ProgramInfo]:

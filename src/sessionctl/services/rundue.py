@@ -17,7 +17,9 @@ from sessionctl.delivery import claims, outbox
 from sessionctl.delivery.transports import Transport
 from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import format_local, load_zone
+from sessionctl.domain.words import noun_for, plural
 from sessionctl.services import groups, responses
+from sessionctl.services.programs import sender_note
 from sessionctl.services.scheduling import extend_series
 from sessionctl.store import maintenance
 from sessionctl.store.engine import Database
@@ -116,14 +118,15 @@ def _run(
                 if r.opt_in_at is not None and now - r.opt_in_at > timedelta(minutes=30)
                 else ""
             )
-            report.lines.append(f"{_name(r, p)}: opened{late}, {invited} opt-in messages")
+            messages = plural(invited, "opt-in message")
+            report.lines.append(f"{_name(r, p)}: opened{late}, {messages}")
     for r, p in due.to_match:
         summary = _match(db, r, p, now=clock())
         if summary is not None:
             report.matched.append(r.id or 0)
             report.lines.append(f"{_name(r, p)}: {summary}")
     for d in outbox.drop_unanswerable(db):
-        what = "opt-in message" if d.count == 1 else "opt-in messages"
+        what = noun_for(d.count, "opt-in message")
         report.lines.append(
             f"round {d.round_id} ({d.program}): {d.count} unsent {what} dropped, "
             f"the round is {d.status}"
@@ -144,10 +147,15 @@ def _run(
     if report.retrying and next_try is not None and not report.errors:
         # Exit 1 needs a reason on stderr even when this run itself sent nothing.
         at = format_local(next_try, load_zone("UTC"))
-        report.errors.append(f"{report.retrying} message(s) wait for a retry, the next at {at}")
+        waits = "waits" if report.retrying == 1 else "wait"
+        report.errors.append(
+            f"{plural(report.retrying, 'message')} {waits} for a retry, the next at {at}"
+        )
     if delivered.sent or delivered.failed or delivered.retried:
         report.lines.append(_delivery_line(delivered, report.retrying))
     _report_held(db, report, now=clock(), lease=lease)
+    if delivered.default_sender:  # once per run, however many messages went out
+        report.notes.append(sender_note(sorted(delivered.default_sender), went=True))
     return report
 
 
@@ -159,9 +167,8 @@ def _report_held(db: Database, report: RunReport, *, now: datetime, lease: timed
         report.held = claims.held_elsewhere(s, now=now, lease=lease)
     utc = load_zone("UTC")
     for h in report.held:
-        what = "message" if h.count == 1 else "messages"
         line = (
-            f"{h.count} {what} held by {h.host} since {format_local(h.since, utc)}, "
+            f"{plural(h.count, 'message')} held by {h.host} since {format_local(h.since, utc)}, "
             f"free at {format_local(h.free_at, utc)}"
         )
         (report.errors if report.blocked else report.notes).append(line)
@@ -177,14 +184,15 @@ def _preview(db: Database, *, now: datetime) -> RunReport:
         for r, p in due.to_open:
             invited = len(groups.active_member_ids(s, p))
             report.opened.append(r.id or 0)
-            report.lines.append(f"would open {_name(r, p)}: {invited} opt-in messages")
+            messages = plural(invited, "opt-in message")
+            report.lines.append(f"would open {_name(r, p)}: {messages}")
         for r, p in due.to_match:
             people = len(groups.participants(s, r, p))
             report.matched.append(r.id or 0)
-            report.lines.append(f"would match {_name(r, p)}: {people} participants")
+            report.lines.append(f"would match {_name(r, p)}: {plural(people, 'participant')}")
         pending = outbox.pending_due(s, now=now)
         if pending:
-            report.lines.append(f"would send {pending} pending messages")
+            report.lines.append(f"would send {plural(pending, 'pending message')}")
     return report
 
 
@@ -288,9 +296,8 @@ def _matchable(r: Round, *, now: datetime) -> bool:
 def _match_summary(people: int, groups: int, lonely: int) -> str:
     if people == 0:
         return "matched, no participants, no groups"
-    who = "1 person" if people == 1 else f"{people} people"
-    text = f"matched {who} into {groups} group{'s' if groups != 1 else ''}"
-    return text + (", 1 no-match message" if lonely else "")
+    text = f"matched {plural(people, 'person', 'people')} into {plural(groups, 'group')}"
+    return text + (f", {plural(lonely, 'no-match message')}" if lonely else "")
 
 
 def _add_messages(

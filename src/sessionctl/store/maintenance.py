@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import inspect, text
 
 from sessionctl.config import Settings
+from sessionctl.domain.words import plural
 from sessionctl.errors import DatabaseError, InputError
 from sessionctl.store.engine import Database, remove_sqlite_files
 
@@ -39,9 +40,9 @@ class CheckReport:
             return f"database {self.database}: integrity ok, foreign keys ok"
         parts = []
         if self.integrity:
-            parts.append(f"{_count(len(self.integrity), 'integrity error')} ({self.integrity[0]})")
+            parts.append(f"{plural(len(self.integrity), 'integrity error')} ({self.integrity[0]})")
         if self.foreign_keys:
-            count = _count(len(self.foreign_keys), "foreign-key violation")
+            count = plural(len(self.foreign_keys), "foreign-key violation")
             parts.append(f"{count} ({self.foreign_keys[0]})")
         return (
             f"database {self.database} is damaged: {', '.join(parts)}; "
@@ -156,7 +157,3 @@ def backup(db: Database, target: Path) -> BackupReport:
     finally:
         remove_sqlite_files(draft)
     return BackupReport(db.settings.describe_db(), str(target), target.stat().st_size)
-
-
-def _count(n: int, noun: str) -> str:
-    return f"{n} {noun}{'' if n == 1 else 's'}"
