@@ -49,7 +49,7 @@ def test_an_open_round_counts_down_and_names_its_colour_when_piped(
 ) -> None:
     color = ok(cli("show", "1", "--json")).json()["color"]
     rows = _rows(ok(cli("show", "1")).stdout)
-    assert rows["match"] == "2026-06-03 09:00 UTC  (in 2d 0h)"
+    assert rows["match"] == "Wed 2026-06-03 09:00 UTC  (in 2d 0h)"
     assert rows["no answer yet"] == "2"
     assert rows["colour"] == color.replace("_", " ")  # "bright green", never "bright_green"
     assert "_" not in rows["colour"] and "●" not in rows["colour"]
@@ -62,7 +62,7 @@ def test_a_done_round_has_no_countdown_and_says_who_did_not_answer(
     ok(cli("run-due"))
     rows = _rows(ok(cli("show", "1")).stdout)
     assert rows["status"] == "done"
-    assert rows["match"] == "2026-06-01 09:00 UTC"
+    assert rows["match"] == "Mon 2026-06-01 09:00 UTC"
     assert rows["did not answer"] == "2"
     assert "no answer yet" not in rows
 
@@ -72,13 +72,13 @@ def test_cancelled_and_missed_rounds_have_no_countdown(
 ) -> None:
     ok(cli("cancel", "1"))
     cancelled = _rows(ok(cli("show", "1")).stdout)
-    assert cancelled["match"] == "2026-06-03 09:00 UTC"
+    assert cancelled["match"] == "Wed 2026-06-03 09:00 UTC"
     assert cancelled["did not answer"] == "2"
     ok(cli("schedule", "coffee", "--opt-in", "2026-06-10 09:00", "--match", "2026-06-12 09:00"))
     frozen.shift(timedelta(days=20))  # nothing ran meanwhile
     ok(cli("run-due"))
     missed = _rows(ok(cli("show", "2")).stdout)
-    assert (missed["status"], missed["match"]) == ("missed", "2026-06-12 09:00 UTC")
+    assert (missed["status"], missed["match"]) == ("missed", "Fri 2026-06-12 09:00 UTC")
 
 
 def test_json_keeps_the_colour_as_it_is(cli: Invoke, answered: None) -> None:
