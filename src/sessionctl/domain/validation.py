@@ -17,6 +17,8 @@ UNSAFE_CHARACTERS = "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
 _UNSAFE_TEXT = re.compile(UNSAFE_CHARACTERS)
 TEXT_LIMIT = 200
 GROUP_SIZES = range(2, 7)
+GRACE_HOURS = range(1, 24 * 14 + 1)  # how late a round may still be matched: up to two weeks
+LOOKBACK_LIMIT = 10_000
 
 
 def program_name(name: str) -> str:
@@ -45,6 +47,22 @@ def group_size(size: int) -> int:
     if size not in GROUP_SIZES:
         raise InputError(f"invalid group size {size}: use a number from 2 to 6")
     return size
+
+
+def grace_hours(hours: int) -> int:
+    if hours not in GRACE_HOURS:
+        raise InputError(f"invalid grace window {hours}: use 1 to {GRACE_HOURS[-1]} hours")
+    return hours
+
+
+def lookback(text: str) -> int | None:
+    """How many past rounds matching counts: a number of rounds, or all of them (None)."""
+    if text.strip().lower() == "all":
+        return None
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()) or not 1 <= int(digits) <= LOOKBACK_LIMIT:
+        raise InputError(f"invalid lookback {text!r}: give a number of rounds (1 or more) or all")
+    return int(digits)
 
 
 def single_line(value: str, *, what: str, limit: int = TEXT_LIMIT) -> str:
