@@ -204,7 +204,7 @@ def test_list_status_sees_rounds_run_due_opened(cli: Invoke, seeded: list[dict[s
 def test_list_bad_status(cli: Invoke, seeded: list[dict[str, Any]]) -> None:
     _assert_error(
         cli("list", "--status", "Planned"),
-        "invalid status 'Planned': use one of planned, open, done, cancelled, missed",
+        "--status: invalid status 'Planned': use one of planned, open, done, cancelled, missed",
     )
 
 

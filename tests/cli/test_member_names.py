@@ -163,10 +163,12 @@ def test_program_add_and_set_refuse_a_title_that_is_not_one_plain_line(
     cli: Invoke, value: str
 ) -> None:
     assert_error(
-        cli("program", "add", "lunch", "--title", value), f"invalid title {value!r}: {RULE}"
+        cli("program", "add", "lunch", "--title", value),
+        f"--title: invalid title {value!r}: {RULE}",
     )
     assert_error(
-        cli("program", "set", PROGRAM, "--title", value), f"invalid title {value!r}: {RULE}"
+        cli("program", "set", PROGRAM, "--title", value),
+        f"--title: invalid title {value!r}: {RULE}",
     )
     assert [p["name"] for p in ok(cli("program", "list", "--json")).json()] == [PROGRAM]
     assert ok(cli("program", "show", PROGRAM, "--json")).json()["title"] == "Coffee"
@@ -174,7 +176,7 @@ def test_program_add_and_set_refuse_a_title_that_is_not_one_plain_line(
 
 def test_program_title_takes_200_characters_and_refuses_201(cli: Invoke) -> None:
     result = cli("program", "set", PROGRAM, "--title", "🙂" * 201)
-    assert_error(result, "title is too long (201 characters, at most 200)")
+    assert_error(result, "--title: title is too long (201 characters, at most 200)")
     assert ok(cli("program", "show", PROGRAM, "--json")).json()["title"] == "Coffee"
     ok(cli("program", "set", PROGRAM, "--title", "🙂" * 200))
     assert ok(cli("program", "show", PROGRAM, "--json")).json()["title"] == "🙂" * 200

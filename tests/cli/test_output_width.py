@@ -83,7 +83,8 @@ def test_piped_confirmations_stay_on_one_line(
     assert scheduled.stdout.count("\n") == 1
     updated = ok(cli("update", "1", "--match", "2026-12-01 08:36"))
     assert updated.stdout == (
-        f"Round 1 updated: {PROGRAM}, opt-in Mon 2026-06-01 11:00 CEST, match Tue 2026-12-01 08:36 CET.\n"
+        f"Round 1 updated: {PROGRAM}, opt-in Mon 2026-06-01 11:00 CEST, "
+        "match Tue 2026-12-01 08:36 CET.\n"
     )
 
 

@@ -24,12 +24,16 @@ def test_grace_and_lookback_are_set_and_shown(cli: Invoke) -> None:
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
-        ("--grace-hours", "0", "invalid grace window 0: use 1 to 336 hours"),
-        ("--lookback", "0", "invalid lookback '0': give a number of rounds (1 or more) or all"),
+        ("--grace-hours", "0", "--grace-hours: must be 1 to 336 (got 0)"),
+        (
+            "--lookback",
+            "0",
+            "--lookback: invalid lookback '0': give a number of rounds (1 or more) or all",
+        ),
         (
             "--lookback",
             "some",
-            "invalid lookback 'some': give a number of rounds (1 or more) or all",
+            "--lookback: invalid lookback 'some': give a number of rounds (1 or more) or all",
         ),
     ],
 )

@@ -244,7 +244,7 @@ def test_messages_json_has_exactly_the_documented_fields(cli: Invoke) -> None:
 
 
 def test_messages_refuses_an_unknown_status_or_round(cli: Invoke, empty_db: None) -> None:
-    refused(cli("messages", "--status", "queued"), "invalid status 'queued'")
+    refused(cli("messages", "--status", "queued"), "--status: invalid status 'queued'")
     refused(cli("messages", "7"), "no round 7")
 
 

@@ -101,10 +101,10 @@ def run(argv: Sequence[str] | None = None) -> int:
 @cache
 def _command() -> Any:
     """The Click command tree, built once per process (tests call ``run`` many times), with
-    shell completion attached to its parameters by name."""
-    from sessionctl.cli import completion
+    our own help and usage classes and shell completion attached to its parameters by name."""
+    from sessionctl.cli import completion, helptext
 
-    command = typer.main.get_command(app)
+    command = helptext.polish(typer.main.get_command(app))
     completion.attach(command)
     return command
 
@@ -127,24 +127,20 @@ def _out_of_range(err: Exception) -> bool:
     return isinstance(err, OverflowError) or "out of range" in text
 
 
-def _fail(message: str, code: int, hint: str | None = None) -> int:
+def _fail(message: str, code: int) -> int:
     from sessionctl.render.text import clean
 
     sys.stdout.flush()
     sys.stderr.write(f"error: {clean(message)}\n")
-    if hint:
-        sys.stderr.write(hint + "\n")
     return code
 
 
 def _fail_usage(err: typer.TyperException) -> int:
-    message = err.format_message()
+    """Typer's and Click's usage errors, said in one line of our own (see cli/usage.py)."""
+    from sessionctl.cli import usage
+
     context = getattr(err, "ctx", None)
     if type(err).__name__ == "NoArgsIsHelpError" and context is not None:
         sys.stdout.write(context.get_help() + "\n")  # a bare group shows its help, as git does
         return 2
-    hint = None
-    if context is not None:
-        hint = f"Try '{context.command_path} --help' for help."
-    code = getattr(err, "exit_code", 2)
-    return _fail(message[:1].lower() + message[1:], code if code else 2, hint)
+    return _fail(usage.describe(err), getattr(err, "exit_code", 2) or 2)

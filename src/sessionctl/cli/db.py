@@ -43,8 +43,9 @@ def status(ctx: typer.Context, as_json: JsonOption = False) -> None:
 
 @app.command("upgrade")
 def upgrade(ctx: typer.Context) -> None:
-    """Create the database, or apply pending schema migrations (other commands do this on
-    first use).
+    """Create the database or apply pending schema migrations.
+
+    Other commands do this on first use.
 
     \b
     Example:
@@ -61,7 +62,9 @@ def upgrade(ctx: typer.Context) -> None:
 
 @app.command("check")
 def check(ctx: typer.Context, as_json: JsonOption = False) -> None:
-    """Check the database's integrity and foreign keys; exit 1 with a summary on damage.
+    """Check the database's integrity and foreign keys.
+
+    On damage, print a summary and exit 1.
 
     \b
     Example:
@@ -87,8 +90,9 @@ def backup(
     file: Annotated[str, typer.Argument(metavar="FILE", help="The new file to write.")],
     as_json: JsonOption = False,
 ) -> None:
-    """Write a consistent copy of the database to a new file (mode 0600), even while other
-    commands run.
+    """Write a consistent copy of the database to a new file.
+
+    The copy has mode 0600, and other commands may run while it is taken.
 
     \b
     Example:

@@ -1,9 +1,10 @@
 """program add | set | list | show."""
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from sessionctl.cli import values
 from sessionctl.cli.state import JsonOption, state
 
 app = typer.Typer(
@@ -14,66 +15,81 @@ app = typer.Typer(
 )
 
 NameArg = Annotated[str, typer.Argument(metavar="NAME", help="Program name, e.g. coffee-paris.")]
-TzOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--tz", metavar="ZONE", help="IANA timezone of the program (default: this machine's)."
-    ),
-]
-OptInOpt = Annotated[
-    bool | None,
-    typer.Option(
-        "--opt-in/--no-opt-in", help="Ask members to opt in before each round (default: on)."
-    ),
-]
-GroupSizeOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--group-size", min=None, metavar="N", help="People per group, 2 to 6 (default: 2)."
-    ),
-]
-TitleOpt = Annotated[
-    str | None,
-    typer.Option("--title", metavar="TEXT", help="Title shown in messages (default: the name)."),
-]
-SenderOpt = Annotated[
-    str | None,
-    typer.Option("--sender", metavar="EMAIL", help="From address of the program's messages."),
-]
-LinkBaseOpt = Annotated[
-    str | None,
-    typer.Option("--link-base", metavar="URL", help="Base URL for personal join/skip links."),
-]
-GraceOpt = Annotated[
-    int | None,
-    typer.Option(
-        "--grace-hours",
-        metavar="N",
-        help="How late run-due may still match a round before calling it missed (default: 24).",
-    ),
-]
-LookbackOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--lookback",
-        metavar="N|all",
-        help="How many past rounds matching avoids repeats from (default: all).",
-    ),
-]
+
+
+class _Setting:
+    """One program setting: an option of ``program add`` that says its default, and of
+    ``program set`` that says it stays unchanged when omitted."""
+
+    def __init__(self, *decls: str, text: str, default: str, **extra: Any) -> None:
+        self.adding = typer.Option(*decls, help=f"{text} (default: {default}).", **extra)
+        self.changing = typer.Option(*decls, help=f"{text} (unchanged if omitted).", **extra)
+
+
+_TZ = _Setting(
+    "--tz", metavar="ZONE", text="IANA timezone of the program", default="this machine's"
+)
+_OPT_IN = _Setting(
+    "--opt-in/--no-opt-in", text="Ask members to opt in before each round", default="on"
+)
+_GROUP_SIZE = _Setting(
+    "--group-size",
+    metavar="N",
+    min=2,  # domain.validation.GROUP_SIZES, not imported: help must start fast
+    max=6,
+    text="People per group, 2 to 6",
+    default="2",
+)
+_TITLE = _Setting(
+    "--title",
+    metavar="TEXT",
+    parser=values.title,
+    text="Title shown in messages",
+    default="the name",
+)
+_SENDER = _Setting(
+    "--sender",
+    metavar="EMAIL",
+    parser=values.sender,
+    text="From address of the program's messages",
+    default="sessionctl@localhost",
+)
+_LINK_BASE = _Setting(
+    "--link-base",
+    metavar="URL",
+    parser=values.link_base,
+    text="Base URL of the join and skip links in opt-in emails",
+    default="none, so no links",
+)
+_GRACE = _Setting(
+    "--grace-hours",
+    metavar="N",
+    min=1,  # domain.validation.GRACE_HOURS
+    max=24 * 14,
+    text="How many hours late run-due may still match a round, 1 to 336, before calling it missed",
+    default="24",
+)
+_LOOKBACK = _Setting(
+    "--lookback",
+    metavar="N|all",
+    parser=values.lookback,
+    text="How many past rounds matching avoids repeats from",
+    default="all",
+)
 
 
 @app.command("add")
 def add(
     ctx: typer.Context,
     name: NameArg,
-    tz: TzOpt = None,
-    opt_in: OptInOpt = None,
-    group_size: GroupSizeOpt = None,
-    title: TitleOpt = None,
-    sender: SenderOpt = None,
-    link_base: LinkBaseOpt = None,
-    grace_hours: GraceOpt = None,
-    lookback: LookbackOpt = None,
+    tz: Annotated[str | None, _TZ.adding] = None,
+    opt_in: Annotated[bool | None, _OPT_IN.adding] = None,
+    group_size: Annotated[int | None, _GROUP_SIZE.adding] = None,
+    title: Annotated[str | None, _TITLE.adding] = None,
+    sender: Annotated[str | None, _SENDER.adding] = None,
+    link_base: Annotated[str | None, _LINK_BASE.adding] = None,
+    grace_hours: Annotated[int | None, _GRACE.adding] = None,
+    lookback: Annotated[str | None, _LOOKBACK.adding] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add a program.
@@ -100,17 +116,19 @@ def add(
 def set_(
     ctx: typer.Context,
     name: NameArg,
-    tz: TzOpt = None,
-    opt_in: OptInOpt = None,
-    group_size: GroupSizeOpt = None,
-    title: TitleOpt = None,
-    sender: SenderOpt = None,
-    link_base: LinkBaseOpt = None,
-    grace_hours: GraceOpt = None,
-    lookback: LookbackOpt = None,
+    tz: Annotated[str | None, _TZ.changing] = None,
+    opt_in: Annotated[bool | None, _OPT_IN.changing] = None,
+    group_size: Annotated[int | None, _GROUP_SIZE.changing] = None,
+    title: Annotated[str | None, _TITLE.changing] = None,
+    sender: Annotated[str | None, _SENDER.changing] = None,
+    link_base: Annotated[str | None, _LINK_BASE.changing] = None,
+    grace_hours: Annotated[int | None, _GRACE.changing] = None,
+    lookback: Annotated[str | None, _LOOKBACK.changing] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Change a program's settings; options not given stay as they are.
+    """Change a program's settings.
+
+    Only the options given change; the others keep their values.
 
     \b
     Example:

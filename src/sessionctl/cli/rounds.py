@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from sessionctl.cli import values
 from sessionctl.cli.state import JsonOption, state
 
 RoundArg = Annotated[
@@ -37,10 +38,18 @@ def schedule(
     ] = None,
     repeat: Annotated[
         str,
-        typer.Option("--repeat", metavar="once|weekly|2-weeks|3-weeks|4-weeks", help="Recurrence."),
+        typer.Option(
+            "--repeat",
+            metavar="RULE",
+            parser=values.repeat,
+            help="once (the default), weekly, 2-weeks, 3-weeks or 4-weeks.",
+        ),
     ] = "once",
     count: Annotated[
-        int | None, typer.Option("--count", metavar="N", help="Number of rounds in the series.")
+        int | None,
+        typer.Option(
+            "--count", metavar="N", min=1, help="Number of rounds in the series (default: no end)."
+        ),
     ] = None,
     until: Annotated[
         str | None,
@@ -48,7 +57,9 @@ def schedule(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Schedule a round, or a series of rounds on the same weekdays and local times.
+    """Schedule a round, or a series of rounds.
+
+    The rounds of a series keep the first one's weekdays and local times.
 
     \b
     Example:
@@ -92,9 +103,10 @@ def update(
     following: FollowingOpt = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Move a round, or with --following that round and the later ones of its series.
+    """Move a round to new times.
 
-    A planned round can change its opt-in, match and zone; an open round only its match time.
+    With --following, the later rounds of its series move too. A planned round can change its
+    opt-in, match and zone; an open round only its match time.
 
     \b
     Example:
@@ -116,7 +128,9 @@ def cancel(
     following: FollowingOpt = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Cancel a round (nothing more is sent), or with --following the rest of its series.
+    """Cancel a round, so that nothing more is sent for it.
+
+    With --following, the later rounds of its series are cancelled too.
 
     \b
     Example:

@@ -4,6 +4,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from sessionctl.cli import values
 from sessionctl.cli.state import JsonOption, TzOption, state
 
 if TYPE_CHECKING:
@@ -19,13 +20,13 @@ def run_due(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Send whatever is due: open rounds, form groups, deliver and retry messages.
+    """Open rounds, form groups and send the messages that are due.
 
-    Prints nothing when nothing was due; one line per round acted on; errors on stderr, and
-    there one note per run when mail went out from sessionctl@localhost (a program without
-    --sender).
-    Exit 0 when all due work was delivered, 1 when a message failed or waits for a retry,
-    or when messages another host holds (SESSIONCTL_CLAIM_LEASE) were all that was left.
+    Temporary delivery failures are retried on later runs. Prints nothing when nothing was
+    due; one line per round acted on; errors on stderr, and there one note per run when mail
+    went out from sessionctl@localhost (a program without --sender). Exit 0 when all due work
+    was delivered, 1 when a message failed or waits for a retry, or when messages another host
+    holds (SESSIONCTL_CLAIM_LEASE) were all that was left.
 
     \b
     Example:
@@ -85,7 +86,10 @@ def respond(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Record opt-in answers: one, a CSV of email,answer (all or nothing), or a link's token.
+    """Record members' opt-in answers.
+
+    Give one answer, a CSV file of email,answer (all or nothing), or the token of a join or
+    skip link.
 
     \b
     Example:
@@ -151,7 +155,9 @@ def groups(
     tz: TzOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Show the groups of a round, who got no match, and which pairs met before.
+    """Show the groups of a round and who got no match.
+
+    Pairs who met in an earlier round are named, with when.
 
     \b
     Example:
@@ -175,31 +181,30 @@ def groups(
 def messages(
     ctx: typer.Context,
     round_id: Annotated[
-        int | None, typer.Argument(metavar="[ROUND]", help="Round id (default: all).")
+        int | None, typer.Argument(metavar="ROUND", help="Round id (default: all rounds).")
     ] = None,
     status: Annotated[
         str | None,
         typer.Option(
             "--status",
-            metavar="pending|sending|sent|failed",
-            help="Only messages in this state (sending: claimed by a run, shown with its host).",
+            metavar="STATUS",
+            parser=values.message_status,
+            help="Only messages in this state: pending, sending (claimed by a run, shown with "
+            "its host), sent or failed.",
         ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """List messages with their delivery state, attempts and last error.
+    """List messages with their delivery state and last error.
 
     \b
     Example:
       sessionctl messages 12 --status failed
       sessionctl messages --status sending
     """
-    from sessionctl.errors import InputError
     from sessionctl.render import console, runs
-    from sessionctl.services.messages import STATUSES, list_messages
+    from sessionctl.services.messages import list_messages
 
-    if status is not None and status not in STATUSES:
-        raise InputError(f"invalid status {status!r}: use pending, sending, sent or failed")
     infos = list_messages(state(ctx).database(), round_id=round_id, status=status)
     if as_json:
         console.print_json([i.to_json() for i in infos])
@@ -217,15 +222,28 @@ def register(app: typer.Typer) -> None:
 
 def serve(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str,
+        typer.Option(
+            "--host", metavar="ADDRESS", help="Address to listen on (default: 127.0.0.1)."
+        ),
+    ] = "127.0.0.1",
     port: Annotated[
-        int, typer.Option("--port", min=0, max=65535, help="Port; 0 picks a free one.")
+        int,
+        typer.Option(
+            "--port",
+            metavar="PORT",
+            min=0,
+            max=65535,
+            help="Port to listen on; 0 picks a free one (default: 8080).",
+        ),
     ] = 8080,
 ) -> None:
-    """Answer the join/skip links of opt-in emails over HTTP (put a TLS proxy in front).
+    """Answer the join and skip links of opt-in emails over HTTP.
 
-    Set the program's link base to the public address: program set NAME --link-base URL.
-    The proxy must pass the Host header on: answers posted from another origin are refused.
+    Put a TLS proxy in front of it, and set the program's link base to the public address:
+    program set NAME --link-base URL. The proxy must pass the Host header on: answers posted
+    from another origin are refused.
 
     \b
     Example:

@@ -11,7 +11,8 @@ def template(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(metavar="NAME", help="Program name.")],
     kind: Annotated[
-        str | None, typer.Argument(metavar="[KIND]", help="opt_in, match or no_match.")
+        str | None,
+        typer.Argument(metavar="KIND", help="opt_in, match or no_match (default: all kinds)."),
     ] = None,
     subject: Annotated[
         str | None, typer.Option("--subject", metavar="TEXT", help="New subject template.")
@@ -29,7 +30,10 @@ def template(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Show the message templates, or replace one kind's subject or body.
+    """Show or change a program's message templates.
+
+    With no option it shows the templates (all kinds, or KIND's); --subject, --body and --reset
+    change KIND's template.
 
     Templates use $placeholders: $name, $program, $round, $opt_in_at, $match_at, $group,
     $join_url, $skip_url, $links. An unknown placeholder is refused.

@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from sessionctl.cli import values
 from sessionctl.cli.state import JsonOption, TzOption, state
 
 if TYPE_CHECKING:
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from sessionctl.store.engine import Database
 
 ProgramArg = Annotated[
-    str | None, typer.Argument(metavar="[PROGRAM]", help="Program name (default: all programs).")
+    str | None, typer.Argument(metavar="PROGRAM", help="Program name (default: all programs).")
 ]
 
 
@@ -23,7 +24,10 @@ def list_(
     status: Annotated[
         str | None,
         typer.Option(
-            "--status", metavar="STATUS", help="planned, open, done, cancelled or missed."
+            "--status",
+            metavar="STATUS",
+            parser=values.round_status,
+            help="Only rounds in this state: planned, open, done, cancelled or missed.",
         ),
     ] = None,
     start: Annotated[
@@ -84,7 +88,9 @@ def show(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Show one round: times, status, recurrence and, once open, its live figures.
+    """Show one round's times, status and answers.
+
+    Once the round is open, its figures are live; --watch keeps them refreshing.
 
     \b
     Example:
@@ -125,10 +131,15 @@ def planning(
         ),
     ] = None,
     weeks: Annotated[
-        int, typer.Option("--weeks", metavar="N", min=1, max=104, help="Weeks to show.")
+        int,
+        typer.Option(
+            "--weeks", metavar="N", min=1, max=104, help="Weeks to show, 1 to 104 (default: 6)."
+        ),
     ] = 6,
 ) -> None:
-    """Show a calendar of weeks with each round as a card over its open window.
+    """Show the coming weeks as a calendar of rounds.
+
+    Each round is a card over its open window, from its opt-in to its match.
 
     \b
     Example:
@@ -175,7 +186,10 @@ def ics(
         ),
     ] = None,
 ) -> None:
-    """Export the planning as an iCalendar file that calendar applications import.
+    """Export the planning as an iCalendar file.
+
+    Each round is an event over its open window, from its opt-in to its match; cancelled
+    rounds are left out.
 
     \b
     Example:

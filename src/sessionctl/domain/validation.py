@@ -19,6 +19,8 @@ TEXT_LIMIT = 200
 # The From address of a program without --sender: mail from it often lands in spam or bounces.
 DEFAULT_SENDER = "sessionctl@localhost"
 GROUP_SIZES = range(2, 7)
+GRACE_HOURS = range(1, 24 * 14 + 1)  # how late a round may still be matched: up to two weeks
+LOOKBACK_LIMIT = 10_000
 
 
 def program_name(name: str) -> str:
@@ -47,6 +49,22 @@ def group_size(size: int) -> int:
     if size not in GROUP_SIZES:
         raise InputError(f"invalid group size {size}: use a number from 2 to 6")
     return size
+
+
+def grace_hours(hours: int) -> int:
+    if hours not in GRACE_HOURS:
+        raise InputError(f"invalid grace window {hours}: use 1 to {GRACE_HOURS[-1]} hours")
+    return hours
+
+
+def lookback(text: str) -> int | None:
+    """How many past rounds matching counts: a number of rounds, or all of them (None)."""
+    if text.strip().lower() == "all":
+        return None
+    digits = text.strip()
+    if not (digits.isascii() and digits.isdigit()) or not 1 <= int(digits) <= LOOKBACK_LIMIT:
+        raise InputError(f"invalid lookback {text!r}: give a number of rounds (1 or more) or all")
+    return int(digits)
 
 
 def single_line(value: str, *, what: str, limit: int = TEXT_LIMIT) -> str:

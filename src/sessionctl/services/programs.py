@@ -170,8 +170,8 @@ def _validated(changes: ProgramChanges) -> ProgramChanges:
         validation.group_size(changes.group_size)
     if changes.title is not None:
         validation.single_line(changes.title, what="title")
-    if changes.grace_hours is not None and not 1 <= changes.grace_hours <= 24 * 14:
-        raise InputError(f"invalid grace window {changes.grace_hours}: use 1 to 336 hours")
+    if changes.grace_hours is not None:
+        validation.grace_hours(changes.grace_hours)
     if changes.lookback is not None:
         _lookback(changes.lookback)
     return ProgramChanges(
@@ -190,12 +190,7 @@ def _validated(changes: ProgramChanges) -> ProgramChanges:
 
 def _lookback(text: str | None) -> int | None:
     """How many past rounds matching counts: a number, or all of them (None)."""
-    if text is None or text.strip().lower() == "all":
-        return None
-    digits = text.strip()
-    if not (digits.isascii() and digits.isdigit()) or not 1 <= int(digits) <= 10_000:
-        raise InputError(f"invalid lookback {text!r}: give a number of rounds (1 or more) or all")
-    return int(digits)
+    return None if text is None else validation.lookback(text)
 
 
 def _member_counts(s: Session) -> dict[int, int]:
