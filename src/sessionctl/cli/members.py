@@ -34,7 +34,7 @@ def add(
     team: TeamOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Add a member, or bring back a removed one with their stored name and team.
+    """Add a member, or bring back a removed one with their name and team.
 
     Options given replace the stored name and team of a member who comes back.
 
@@ -69,11 +69,12 @@ def import_(
     ],
     as_json: JsonOption = False,
 ) -> None:
-    """Add, update or bring back members from a CSV file; one bad row imports nothing.
+    """Add, update or bring back members from a CSV file.
 
     The header names the columns, in any order and case: email (required), name and team;
     other columns are ignored and named in a note. Fields are separated by commas, semicolons
-    or tabs, as in the header. A column the file lacks leaves that field as stored.
+    or tabs, as in the header. A column the file lacks leaves that field as stored. One bad
+    row imports nothing, and the error names its line.
 
     \b
     Example:
