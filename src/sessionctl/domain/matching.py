@@ -18,8 +18,10 @@ A grouping's cost, by level (each level outweighs everything below it):
 Search: a randomized greedy build (most constrained people first), then a swap local search.
 Up to _EXHAUSTIVE people, swaps try every partner, pairs also get a maximum "never met" matching
 (Edmonds' blossoms: no chain of re-pairings that saves a repeat is missed), and an iterated local
-search follows; larger rounds sample partners. Effort is counted, never timed: timing would
-break determinism.
+search follows; larger rounds sample partners. When pairs leave one person over (one trio), a
+last check finds the trio that the fewest repeats need (_oddpool). So up to _EXHAUSTIVE people,
+pairs get the fewest repeats possible (the check's work is bounded too; random programs stay far
+below the bound). Effort is counted, never timed: timing would break determinism.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
+from sessionctl.domain._blossom import max_matching
+from sessionctl.domain._oddpool import fewer_repeats
+
 MIN_GROUP_SIZE = 2
 MAX_GROUP_SIZE = 6
 
@@ -39,6 +44,8 @@ _SWAP_SAMPLE = 200  # swap partners drawn per costly person above that size
 _GIVE_UP = 100  # above that size, stop after this many costly people in a row found no swap
 _BUDGET = 800_000  # pair-cost lookups (swap evaluations x group size) allowed in one call
 _MAX_STALL = 60  # iterated-local-search kicks without improvement before stopping
+_TRIO_WORK = 1_000_000  # neighbour scans allowed to find the trio of an odd round of pairs
+_POLISH = 100_000  # budget at least left to polish the groups around such a trio
 
 
 @dataclass(frozen=True)
@@ -228,16 +235,35 @@ class _Search:
             return [list(range(self.n))]
         self._place(self._build(rng))
         budget = self._improve(_BUDGET, rng)
-        if self.group_size == 2 and self.n <= _EXHAUSTIVE:
+        if self.n > _EXHAUSTIVE:
+            return [g[:] for g in self.groups]
+        grown = None
+        if self.group_size == 2:
             # Swaps can miss a long chain of re-pairings that saves a repeat: Edmonds can't.
             mate = self._mates()
-            grown = _max_matching(mate, self.met)
+            grown = max_matching(mate, self.met)
             if grown.count(-1) < mate.count(-1):
                 self._place(self._regroup(grown, rng))
                 budget = self._improve(budget, rng)
+        best, budget = self._iterate(budget, rng)
+        if grown is not None and self.n % 2:
+            # The fewest repeats may need a trio of three who never met, and another matching
+            # than Edmonds' for the rest: swaps can miss that too. The search draws on a copy
+            # of the random state so that, when it finds nothing better, nothing changes.
+            self._place(best)
+            fork = random.Random()
+            fork.setstate(rng.getstate())
+            trio = fewer_repeats(
+                grown, self.met, repeats=self._repeats(), work=_TRIO_WORK, rng=fork
+            )
+            if trio is not None:
+                self._place(trio)
+                best, budget = self._iterate(self._improve(max(budget, _POLISH), rng), rng)
+        return best
+
+    def _iterate(self, budget: int, rng: random.Random) -> tuple[list[list[int]], int]:
+        """Iterated local search from the current groups: the best groups seen, budget left."""
         best_cost, best = self._total(), [g[:] for g in self.groups]
-        if self.n > _EXHAUSTIVE:
-            return best
         stall = 0
         while best_cost > 0 and budget > 0 and stall < _MAX_STALL:
             self._kick(rng)
@@ -249,7 +275,7 @@ class _Search:
             stall += 1
             if cost > best_cost:
                 self._place(best)
-        return best
+        return best, budget
 
     def _build(self, rng: random.Random) -> list[list[int]]:
         """Greedy: who met the most others seeds a group, then each slot takes the cheapest
@@ -349,6 +375,9 @@ class _Search:
             cost += self._violations(gi, self.prev_count[gi]) * self.extra_unit
         return cost
 
+    def _repeats(self) -> int:
+        return sum(1 for g in self.groups for a, b in combinations(g, 2) if b in self.met[a])
+
     def _cost(self, a: int, b: int) -> int:
         team = self.team[a]
         return self.met[a].get(b, 0) + (team >= 0 and team == self.team[b]) * self.team_unit
@@ -434,67 +463,3 @@ class _Search:
             b = rng.randrange(self.n)
             if self.where[a] != self.where[b]:
                 self._swap(a, b)
-
-
-def _max_matching(mate: list[int], met: list[dict[int, int]]) -> list[int]:
-    """Grow ``mate`` into a maximum matching of the graph "never met" (Edmonds' blossoms).
-
-    A person with no augmenting path now will never have one, so each is searched once.
-    """
-    mate = mate[:]
-    for root in range(len(mate)):
-        if mate[root] < 0:
-            _augment(root, mate, met)
-    return mate
-
-
-def _augment(root: int, mate: list[int], met: list[dict[int, int]]) -> None:
-    """Search an augmenting path from the unmatched ``root`` and flip it if found."""
-    n = len(mate)
-    parent, base, seen = [-1] * n, list(range(n)), [False] * n
-
-    def common_base(a: int, b: int) -> int:
-        on_path = [False] * n
-        while True:
-            a = base[a]
-            on_path[a] = True
-            if mate[a] < 0:
-                break
-            a = parent[mate[a]]
-        while not on_path[base[b]]:
-            b = parent[mate[base[b]]]
-        return base[b]
-
-    def mark(v: int, stop: int, child: int, blossom: list[bool]) -> None:
-        while base[v] != stop:
-            blossom[base[v]] = blossom[base[mate[v]]] = True
-            parent[v], child = child, mate[v]
-            v = parent[mate[v]]
-
-    seen[root] = True
-    queue = [root]
-    for v in queue:
-        met_v = met[v]
-        for to in range(n):
-            if to == v or to in met_v or base[v] == base[to] or mate[v] == to:
-                continue
-            if to == root or (mate[to] >= 0 and parent[mate[to]] >= 0):
-                stop, blossom = common_base(v, to), [False] * n
-                mark(v, stop, to, blossom)
-                mark(to, stop, v, blossom)
-                for i in range(n):
-                    if blossom[base[i]]:
-                        base[i] = stop
-                        if not seen[i]:
-                            seen[i] = True
-                            queue.append(i)
-            elif parent[to] < 0:
-                parent[to] = v
-                if mate[to] < 0:
-                    while to >= 0:
-                        v, after = parent[to], mate[parent[to]]
-                        mate[to], mate[v] = v, to
-                        to = after
-                    return
-                seen[mate[to]] = True
-                queue.append(mate[to])
