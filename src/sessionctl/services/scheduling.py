@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from sessionctl.domain.recurrence import (
     Occurrence,
@@ -17,7 +17,7 @@ from sessionctl.domain.recurrence import (
     check_series_horizon,
     parse_repeat,
 )
-from sessionctl.domain.rounds import PALETTE, Status, check_cancel, check_change
+from sessionctl.domain.rounds import Status, check_cancel, check_change, colours_after
 from sessionctl.domain.times import (
     HORIZON,
     check_horizon,
@@ -100,8 +100,10 @@ def schedule(db: Database, program: str, req: ScheduleRequest, *, now: datetime)
         series = _new_series(s, prog, rule, now=now)
         occurrences = _planned(rule, now=now)
         outcome = Outcome()
+        colour = None
         for occurrence in occurrences:
-            r = _new_round(prog, series, occurrence, zone=zone, now=now)
+            r = _new_round(prog, series, occurrence, zone=zone, now=now, after=colour)
+            colour = r.color
             pinned = (False, False)
             if occurrence.index == 0:
                 _pin(r, opt_in=opt_in, match=match)
@@ -110,7 +112,7 @@ def schedule(db: Database, program: str, req: ScheduleRequest, *, now: datetime)
             s.add(r)
             outcome.notes.extend(_notes(occurrence, zone, pinned=pinned))
         s.flush()
-        outcome.rounds = _views(s, _series_rounds(s, series, fallback=r))
+        outcome.rounds = views_of(s, _series_rounds(s, series, fallback=r))
         return outcome
 
 
@@ -136,7 +138,7 @@ def update(db: Database, round_id: int, req: ChangeRequest, *, now: datetime) ->
         if series is not None:
             changed += _move_following(s, series, r, status=status, now=now, notes=outcome.notes)
         s.flush()
-        outcome.rounds = _views(s, changed)
+        outcome.rounds = views_of(s, changed)
         return outcome
 
 
@@ -160,7 +162,7 @@ def cancel(db: Database, round_id: int, *, following: bool, now: datetime) -> li
             c.status = Status.CANCELLED
             s.add(c)
         s.flush()
-        return _views(s, changed)
+        return views_of(s, changed)
 
 
 def extend_series(s: Session, *, now: datetime) -> int:
@@ -182,12 +184,18 @@ def extend_series(s: Session, *, now: datetime) -> int:
         prog = s.get(Program, series.program_id)
         assert prog is not None
         last = s.exec(
-            select(func.max(Round.series_index)).where(Round.series_id == series.id)
-        ).one()
+            select(Round.series_index, Round.color)
+            .where(Round.series_id == series.id)
+            .order_by(col(Round.series_index).desc())
+            .limit(1)
+        ).first()
+        index, colour = last if last is not None else (0, None)
         rule = rule_of(series)
-        ahead = rule.occurrences(start=(last or 0) + 1, until_instant=_plan_end(now))
+        ahead = rule.occurrences(start=index + 1, until_instant=_plan_end(now))
         for occurrence in before_horizon(ahead):
-            s.add(_new_round(prog, series, occurrence, zone=rule.zone, now=now))
+            r = _new_round(prog, series, occurrence, zone=rule.zone, now=now, after=colour)
+            s.add(r)
+            colour = r.color
             created += 1
     return created
 
@@ -283,13 +291,6 @@ def _plan_end(now: datetime) -> datetime:
     return min(now + PLAN_AHEAD, HORIZON)
 
 
-def _views(s: Session, rounds: list[Round]) -> list[RoundView]:
-    """Views of rounds of one program, loaded together."""
-    program = s.get(Program, rounds[0].program_id)
-    assert program is not None
-    return views_of(s, [(r, program) for r in rounds])
-
-
 def _check_order(rule: SeriesRule, *, now: datetime) -> None:
     """Refuse a rule whose times a DST jump puts out of order on some day of the next years.
 
@@ -331,8 +332,15 @@ def _new_series(s: Session, prog: Program, rule: SeriesRule, *, now: datetime) -
 
 
 def _new_round(
-    prog: Program, series: Series | None, occurrence: Occurrence, *, zone: ZoneInfo, now: datetime
+    prog: Program,
+    series: Series | None,
+    occurrence: Occurrence,
+    *,
+    zone: ZoneInfo,
+    now: datetime,
+    after: str | None,
 ) -> Round:
+    """A planned round; ``after`` is the colour of the round before it in its series."""
     return Round(
         program_id=prog.id or 0,
         series_id=None if series is None else series.id,
@@ -341,7 +349,7 @@ def _new_round(
         timezone=zone.key,
         opt_in_at=None if occurrence.opt_in is None else occurrence.opt_in.instant,
         match_at=occurrence.match.instant,
-        color=random.choice(PALETTE),
+        color=random.choice(colours_after(after)),
         seed=random.getrandbits(62),
         created_at=now,
     )
