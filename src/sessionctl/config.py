@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
@@ -30,6 +29,7 @@ class Settings:
     transport: str
     db_source: str = "the default"  # where the database setting came from, for error messages
     claim_lease: timedelta = DEFAULT_CLAIM_LEASE  # how long another host's claim is respected
+    tz: str | None = None  # the zone of views across programs (config file); None: the machine's
 
     def describe_db(self) -> str:
         """The database for people: a path, or a URL without its password."""
@@ -65,7 +65,17 @@ def resolve(db_option: str | None = None) -> Settings:
         transport=transport,
         db_source=db_source,
         claim_lease=DEFAULT_CLAIM_LEASE if lease is None else _parse_lease(lease, lease_source),
+        tz=_config_zone(file_settings.get("tz"), config_file),
     )
+
+
+def _config_zone(name: str | None, path: Path) -> str | None:
+    """The ``tz`` of the config file, checked now: a typo must not go unnoticed until a view."""
+    if name is not None and not _is_zone(name):
+        raise InputError(
+            f"invalid tz {name!r} in the config file {path}: use an IANA name such as Europe/Paris"
+        )
+    return name
 
 
 def _parse_lease(text: str, source: str) -> timedelta:
@@ -104,13 +114,15 @@ def _config_dir() -> Path:
 def _read_config_file(path: Path) -> dict[str, str]:
     try:
         with path.open("rb") as f:
+            import tomllib  # here: most runs have no config file, and every command reads this
+
             raw = tomllib.load(f)
     except FileNotFoundError:
         return {}
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+    except (OSError, UnicodeDecodeError, ValueError) as err:  # TOMLDecodeError is a ValueError
         raise InputError(f"cannot read config file {path}: {err}") from err
     settings: dict[str, str] = {}
-    for key in ("db", "transport"):
+    for key in ("db", "transport", "tz"):
         value = raw.get(key)
         if value is not None and not isinstance(value, str):
             raise InputError(f"config file {path}: '{key}' must be a string")

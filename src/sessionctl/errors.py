@@ -50,3 +50,8 @@ class DatabaseError(RunError):
 
 class DeliveryError(RunError):
     """A message transport failed in a way that stops the run (e.g. authentication)."""
+
+
+def no_program(name: str) -> NotFoundError:
+    """The error for a program name that does not exist, wherever it is looked up."""
+    return NotFoundError(f"no program named {name!r}: see 'sessionctl program list'")

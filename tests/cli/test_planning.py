@@ -263,8 +263,8 @@ def test_the_grid_fits_any_width_with_wide_and_hostile_names(width: int) -> None
     ]
     views.append(_view(4, "no-opt-in", opt_in=None, days=0))
     grid = planning(
-        views, zone=paris, today=date(2026, 6, 10), start=date(2026, 6, 8), weeks=3,
-        show_program=True, width=width,
+        views, zone=paris, source="machine", today=date(2026, 6, 10), start=date(2026, 6, 8),
+        weeks=3, show_program=True, width=width,
     )  # fmt: skip
     out = io.StringIO()
     Console(file=out, width=width, color_system=None, legacy_windows=False).print(grid)

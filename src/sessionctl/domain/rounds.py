@@ -22,6 +22,13 @@ PALETTE: tuple[str, ...] = (
 )
 
 
+def colours_after(previous: str | None) -> tuple[str, ...]:
+    """The colours a round may take when ``previous`` is the colour of the round before it in
+    its series (None for a first round): any but that one, so that two rounds in a row, side
+    by side in the planning, never look alike."""
+    return tuple(colour for colour in PALETTE if colour != previous)
+
+
 class Status(StrEnum):
     PLANNED = "planned"
     OPEN = "open"

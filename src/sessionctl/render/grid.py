@@ -1,16 +1,18 @@
 """A plain, fast table: a header, a rule and rows, laid out once and written as segments.
 
 Rich's ``Table`` measures every cell several times and ``Text`` wraps every line, which costs
-seconds for a thousand rounds. This grid measures each cell once, pads it, never wraps, and
-yields Rich segments directly. A column marked ``shrink`` is cut with an ellipsis when the
-terminal is too narrow. Cell text must already be clean (see ``render.text.clean``).
+seconds for a thousand rounds. This grid reads each cell's text once, measures whole columns
+at a time, pads, never wraps, and yields Rich segments directly; without styling (not a
+terminal) it writes plain lines and makes no segment at all. A column marked ``shrink`` is cut
+with an ellipsis when the terminal is too narrow. Cell text must already be clean (see
+``render.text.clean``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from functools import cache
+from typing import NamedTuple
 
 from rich.cells import cell_len, set_cell_size
 from rich.console import Console, ConsoleOptions
@@ -22,10 +24,10 @@ GAP = "  "
 Piece = tuple[str, str]  # (text, style)
 Line = list[Piece]
 Cell = list[Line]  # one or more lines
+_Texts = list[str | None]  # one line of a row: each cell's text, None where a cell has no line
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     header: str
     right: bool = False
     shrink: bool = False  # may be cut to fit the width
@@ -48,20 +50,37 @@ class Grid:
     def __init__(self, columns: Sequence[Column], rows: Sequence[Sequence[Cell]], *, width: int):
         self.columns = list(columns)
         self.rows = rows
-        self.widths = _widths(self.columns, rows, width=width)
+        self._texts = [_row_texts(row) for row in rows]
+        natural, by_length = _natural_widths(self.columns, self._texts)
+        # The width the table takes when nothing is cut.
+        self.natural_width = sum(natural) + len(GAP) * (len(natural) - 1)
+        self.widths = _shrunk(self.columns, natural, width=width)
+        # Lines with every cell, padded by length and none cut (nearly all): one format each.
+        self._fast = by_length and self.widths == natural
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> Iterator[Segment]:
         return self._segments()
 
     def plain(self) -> str:
         """The table as text without styles, for output that is not a terminal."""
-        return "".join(segment.text for segment in self._segments())
+        widths, rights = self.widths, [c.right for c in self.columns]
+        lines = [_plain_line([c.header for c in self.columns], widths, rights), self._rule(), "\n"]
+        template = _template(widths, rights) if self._fast else ""
+        for row, row_lines in zip(self.rows, self._texts, strict=True):
+            for index, texts in enumerate(row_lines):
+                if self._fast and None not in texts:
+                    lines.append(template.format(*texts))
+                else:
+                    lines.append(_plain_line(texts, widths, rights, row=row, index=index))
+        return "".join(lines)
+
+    def _rule(self) -> str:
+        return "─" * (sum(self.widths) + len(GAP) * (len(self.widths) - 1))
 
     def _segments(self) -> Iterator[Segment]:
         header = [cell((c.header, "bold")) for c in self.columns]
         yield from self._line([h[0] for h in header])
-        rule = "─" * (sum(self.widths) + len(GAP) * (len(self.widths) - 1))
-        yield Segment(rule, _style("dim"))
+        yield Segment(self._rule(), _style("dim"))
         yield Segment.line()
         for row in self.rows:
             height = max(len(c) for c in row)
@@ -79,26 +98,62 @@ class Grid:
         yield Segment.line()
 
 
-def natural_width(columns: Sequence[Column], rows: Sequence[Sequence[Cell]]) -> int:
-    """The width the table takes when nothing is cut."""
-    return sum(_widths(columns, rows, width=1 << 30)) + len(GAP) * (len(columns) - 1)
-
-
 @cache
 def _style(name: str) -> Style:
     return Style.parse(name) if name else Style()
+
+
+def _text_len(text: str) -> int:
+    """Cells of ``text``: its length when ASCII (nearly always, and much faster to know)."""
+    return len(text) if text.isascii() else cell_len(text)
 
 
 def _line_len(pieces: Line) -> int:
     return sum(cell_len(text) for text, _ in pieces)
 
 
-def _widths(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], *, width: int) -> list[int]:
-    widths = [cell_len(c.header) for c in columns]
-    for row in rows:
-        for index, lines in enumerate(row):
-            for pieces in lines:
-                widths[index] = max(widths[index], _line_len(pieces))
+def _row_texts(row: Sequence[Cell]) -> list[_Texts]:
+    """Each line of the row as the texts of its cells."""
+    texts: _Texts = []
+    for c in row:
+        if len(c) != 1:
+            height = max(len(c) for c in row)
+            return [
+                [_joined(c[index]) if index < len(c) else None for c in row]
+                for index in range(height)
+            ]
+        pieces = c[0]
+        texts.append(pieces[0][0] if len(pieces) == 1 else _joined(pieces))
+    return [texts]
+
+
+def _joined(pieces: Line) -> str | None:
+    """The text of a cell's line; None for a line with no pieces (an empty cell)."""
+    return "".join([text for text, _ in pieces]) if pieces else None
+
+
+def _natural_widths(
+    columns: Sequence[Column], rows: Sequence[Sequence[_Texts]]
+) -> tuple[list[int], bool]:
+    """Each column's widest line, header included; and whether every text takes one cell per
+    character (ASCII, or such as the swatch), so that padding by length is right."""
+    widths: list[int] = []
+    by_length = True
+    for index, column in enumerate(columns):
+        texts = [column.header]
+        texts += [t for lines in rows for line in lines if (t := line[index]) is not None]
+        lengths = list(map(len, texts))
+        if not "".join(texts).isascii():
+            cells = list(map(cell_len, texts))
+            by_length = by_length and cells == lengths
+            lengths = cells
+        widths.append(max(lengths))
+    return widths, by_length
+
+
+def _shrunk(columns: Sequence[Column], natural: Sequence[int], *, width: int) -> list[int]:
+    """The widths within ``width``: shrinkable columns give up cells, first ones first."""
+    widths = list(natural)
     excess = sum(widths) + len(GAP) * (len(widths) - 1) - width
     for index, column in enumerate(columns):
         if excess <= 0:
@@ -109,6 +164,49 @@ def _widths(columns: Sequence[Column], rows: Sequence[Sequence[Cell]], *, width:
                 widths[index] -= cut
                 excess -= cut
     return widths
+
+
+def _template(widths: Sequence[int], rights: Sequence[bool]) -> str:
+    """A format for a line with every cell: padded as ``_plain_line`` pads, last one unpadded
+    unless right-aligned."""
+    fields = [
+        f"{{:{'>' if right else '<'}{size}}}" for size, right in zip(widths, rights, strict=True)
+    ]
+    if not rights[-1]:
+        fields[-1] = "{}"
+    return GAP.join(fields) + "\n"
+
+
+def _plain_line(
+    texts: Sequence[str | None],
+    widths: Sequence[int],
+    rights: Sequence[bool],
+    *,
+    row: Sequence[Cell] | None = None,
+    index: int = 0,
+) -> str:
+    """One line of cells as text, as ``Grid._line`` writes it: the same padding and cuts.
+
+    ``row`` and ``index`` give the cell pieces, needed only to cut a cell that is too long.
+    """
+    last = len(texts) - 1
+    while last >= 0 and texts[last] is None:
+        last -= 1
+    parts: list[str] = []
+    for column in range(last + 1):
+        text, size = texts[column] or "", widths[column]
+        length = _text_len(text)
+        if length > size:
+            pieces = row[column][index] if row is not None else [(text, "")]
+            text = "".join([t for t, _ in _cut(pieces, size)])
+            length = size
+        if rights[column]:
+            parts.append(" " * (size - length) + text)
+        elif column < last:
+            parts.append(text + " " * (size - length))
+        else:
+            parts.append(text)
+    return GAP.join(parts) + "\n"
 
 
 def _fit(pieces: Line, size: int, *, right: bool, last: bool) -> Iterator[Segment]:

@@ -1,31 +1,44 @@
 """The planning grid: weeks of Monday-to-Sunday columns, each round a card over its open window.
 
 A card runs from the local day of its opt-in to the local day of its match in the view zone
-(a round without opt-in is a one-day card on its match day). Cards read without colour too:
+(a round without opt-in is a one-day card on its match day). Its line tells the round's state,
+so cards read without colour too:
 
-    ▌#12 09:00 coffee ━━━━━━━━→10:00     opens Monday 09:00, matches Thursday 10:00
+    ▌#12 09:00 coffee ━━━━━━━━→10:00     planned: opens Monday 09:00, matches Thursday 10:00
+    ▌#12 09:00 coffee ════════→10:00     open: the opt-in went out, answers are coming in
+    ▌#12 09:00 coffee ────────→10:00     past: done or missed, or its match day has gone
     ━#12 ━━━━━━━━━━━━→10:00               continued from the week before
-    ×#13 ┄┄┄┄┄┄┄┄┄┄┄┄→10:00               cancelled (also dimmed and struck)
+    ×#13 ┄┄┄┄┄┄┄┄┄┄┄┄→10:00               cancelled
 
-Past rounds (final status, or a match day before today) are dimmed; today's day header is
-reversed and starts with ``▶``. Overlapping cards stack in lanes. Every line fits ``width``.
+On a terminal, cards take their round's colour; open ones are bold, past ones dimmed,
+cancelled ones dimmed and struck, and the legend shows each look in its style. Today's day
+header is reversed and starts with ``▶``. Overlapping cards stack in lanes. Every line fits
+``width``.
+
+Lines are built as (text, style) pieces: without styling (not a terminal) they are written as
+plain strings, and Rich's ``Text`` is made only for a terminal. Cards and their parts in each
+week are named tuples, which cost less to define and make than dataclasses.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
-from rich.cells import cell_len
-from rich.console import Group, RenderableType
+from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
 from sessionctl.domain.rounds import FINAL, Status
 from sessionctl.domain.times import format_local, to_zone
-from sessionctl.render.text import literal
-from sessionctl.services.rounds import RoundView
+from sessionctl.render.text import clean
+
+if TYPE_CHECKING:
+    from rich.console import Console, ConsoleOptions, RenderResult
+
+    from sessionctl.render.grid import Line
+    from sessionctl.services.rounds import RoundView
 
 TODAY = "▶"
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -34,25 +47,38 @@ _GAP = 1
 _MIN_CELL, _MAX_CELL = 3, 32
 _MIN_NAME = 4  # a truncated name keeps at least three characters and the ellipsis
 _EMPTY = "No rounds in these weeks: see 'sessionctl schedule --help'."
-_LEGEND = "▌ opt-in  ━ open  → match  × cancelled (struck)  dim: past"
+
+Look = Literal["planned", "open", "past", "cancelled"]
+# The line a card's window is drawn with, and its style on a terminal (besides its colour).
+_FILL: dict[Look, str] = {"planned": "━", "open": "═", "past": "─", "cancelled": "┄"}
+_STYLE: dict[Look, str] = {"planned": "", "open": "bold", "past": "dim", "cancelled": "dim strike"}
+_LEGEND: list[tuple[Look | None, str, str]] = [  # (look, sample, what it means)
+    ("planned", "▌━━→", "planned"),
+    ("open", "▌══→", "open"),
+    ("past", "▌──→", "past"),
+    ("cancelled", "×┄┄→", "cancelled"),
+    (None, "▌", "opt-in"),
+    (None, "→", "match"),
+]
+ZoneSource = Literal["option", "program", "config", "machine"]
+_SOURCES: dict[ZoneSource, str] = {
+    "option": "as asked with --tz",
+    "program": "the program's zone",
+    "config": "the zone in the config file",
+    "machine": "this machine's zone",
+}
 
 
-@dataclass(frozen=True)
-class _Card:
+class _Card(NamedTuple):
     view: RoundView
     first: date  # local day the card starts: opt-in, or match without opt-in
     last: date  # local day of the match
     opens: datetime | None  # local opt-in time
     matches: datetime  # local match time
-    past: bool
-
-    @property
-    def cancelled(self) -> bool:
-        return self.view.status is Status.CANCELLED
+    look: Look
 
 
-@dataclass(frozen=True)
-class _Segment:
+class _Segment(NamedTuple):
     """The part of a card inside one week: columns ``left`` to ``right``, 0 being Monday."""
 
     card: _Card
@@ -62,52 +88,77 @@ class _Segment:
     ends: bool
 
 
+class Planning:
+    """The calendar as lines of styled pieces, at most ``width`` cells wide once written."""
+
+    def __init__(self, lines: list[Line], *, width: int) -> None:
+        self.lines = lines
+        self.width = width
+
+    def plain(self) -> str:
+        """The calendar as text without styles, for output that is not a terminal."""
+        return "".join(_plain(line, self.width) + "\n" for line in self.lines)
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        texts = []
+        for line in self.lines:
+            text = Text.assemble(*line)
+            text.rstrip()
+            texts.append(text)
+        grid = Text("\n").join(texts)
+        grid.no_wrap = True
+        grid.overflow = "ellipsis"
+        yield grid
+
+
 def planning(
     views: Sequence[RoundView],
     *,
     zone: ZoneInfo,
+    source: ZoneSource,
     today: date,
     start: date,
     weeks: int,
     show_program: bool,
     width: int,
-) -> RenderableType:
-    """The calendar of ``weeks`` weeks from the Monday ``start``, at most ``width`` columns."""
+) -> Planning:
+    """The calendar of ``weeks`` weeks from the Monday ``start``, at most ``width`` columns;
+    ``source`` says where the zone came from, for the footer."""
     cell = max(_MIN_CELL, min(_MAX_CELL, (width - 6 * _GAP) // 7))
     monday = start - timedelta(days=start.weekday())
     cards = sorted(
         (_card_of(v, zone=zone, today=today) for v in views),
         key=lambda c: (c.first, c.opens or c.matches, c.view.id),
     )
-    lines: list[Text] = []
+    lines: list[Line] = []
     shown = 0
     for week in range(weeks):
         first = monday + timedelta(weeks=week)
-        segments = [s for c in cards if (s := _segment_of(c, first)) is not None]
+        last = first + timedelta(days=6)
+        segments = [_segment_of(c, first) for c in cards if c.last >= first and c.first <= last]
         shown += len(segments)
         lines += _week(first, segments, cell=cell, today=today, show_program=show_program)
-    lines += _footer(zone, monday, weeks=weeks, empty=not shown)
-    for line in lines:
-        line.rstrip()
-    grid = Text("\n").join(lines)
-    grid.no_wrap = True
-    grid.overflow = "ellipsis"
-    # In a Group: Console.print merges bare Text arguments and would drop no_wrap.
-    return Group(grid)
+    lines += _footer(zone, source, monday, weeks=weeks, width=width, empty=not shown)
+    return Planning(lines, width=width)
 
 
 def _card_of(v: RoundView, *, zone: ZoneInfo, today: date) -> _Card:
     matches = to_zone(v.match_at, zone)
     opens = None if v.opt_in_at is None else to_zone(v.opt_in_at, zone)
     first = min(opens.date(), matches.date()) if opens is not None else matches.date()
-    past = v.status in FINAL or matches.date() < today
-    return _Card(v, first, matches.date(), opens, matches, past)
+    return _Card(v, first, matches.date(), opens, matches, _look(v, matches.date(), today))
 
 
-def _segment_of(card: _Card, monday: date) -> _Segment | None:
+def _look(v: RoundView, match_day: date, today: date) -> Look:
+    if v.status is Status.CANCELLED:
+        return "cancelled"
+    if v.status in FINAL or match_day < today:
+        return "past"
+    return "open" if v.status is Status.OPEN else "planned"
+
+
+def _segment_of(card: _Card, monday: date) -> _Segment:
     sunday = monday + timedelta(days=6)
-    if card.last < monday or card.first > sunday:
-        return None
     left = max(card.first, monday)
     right = min(card.last, sunday)
     return _Segment(
@@ -121,20 +172,20 @@ def _segment_of(card: _Card, monday: date) -> _Segment | None:
 
 def _week(
     monday: date, segments: list[_Segment], *, cell: int, today: date, show_program: bool
-) -> list[Text]:
+) -> list[Line]:
     total = 7 * cell + 6 * _GAP
     lines = [_rule(monday, total), _header(monday, cell=cell, today=today)]
     lanes = _stack(segments)
     if not lanes:
-        lines.append(Text("no rounds", style="dim"))
+        lines.append([("no rounds", "dim")])
     for lane in lanes:
         lines.append(_lane(lane, cell=cell, show_program=show_program))
     return lines
 
 
-def _rule(monday: date, total: int) -> Text:
+def _rule(monday: date, total: int) -> Line:
     label = f"── {_week_label(monday)} "
-    return Text(label + "─" * max(0, total - cell_len(label)), style="dim")
+    return [(label + "─" * max(0, total - cell_len(label)), "dim")]
 
 
 def _week_label(monday: date) -> str:
@@ -147,24 +198,24 @@ def _week_label(monday: date) -> str:
     return f"{begin} – {sunday.day}, {sunday.year}"
 
 
-def _header(monday: date, *, cell: int, today: date) -> Text:
+def _header(monday: date, *, cell: int, today: date) -> Line:
     days = [monday + timedelta(days=index) for index in range(7)]
     # One label form for the whole row: the longest that fits every day (and today's marker).
     form = next(
         (f for f in range(len(_DAY_FORMS)) if all(_fits(d, f, cell, today) for d in days)),
         len(_DAY_FORMS) - 1,
     )
-    line = Text()
+    line: Line = []
     for index, day in enumerate(days):
         if index:
-            line.append(" " * _GAP)
+            line.append((" " * _GAP, ""))
         label = _day_label(day, form)
         if day.day == 1 and _fits(day, form, cell - 4, today):
             label += f" {_MONTHS[day.month - 1]}"
         if day == today:
-            line.append(_fit(TODAY + label, cell), style="bold reverse")
+            line.append((_fit(TODAY + label, cell), "bold reverse"))
         else:
-            line.append(_fit(label, cell), style="dim" if index >= 5 else "bold")
+            line.append((_fit(label, cell), "dim" if index >= 5 else "bold"))
     return line
 
 
@@ -182,9 +233,11 @@ def _fits(day: date, form: int, cell: int, today: date) -> bool:
 
 
 def _fit(text: str, cell: int) -> str:
-    fitted = Text(text)
-    fitted.truncate(cell, overflow="ellipsis", pad=True)
-    return fitted.plain
+    """``text`` in exactly ``cell`` cells: padded, or cut with an ellipsis."""
+    size = cell_len(text)
+    if size <= cell:
+        return text + " " * (cell - size)
+    return set_cell_size(text, cell - 1) + "…"
 
 
 def _stack(segments: list[_Segment]) -> list[list[_Segment]]:
@@ -199,63 +252,101 @@ def _stack(segments: list[_Segment]) -> list[list[_Segment]]:
     return lanes
 
 
-def _lane(lane: list[_Segment], *, cell: int, show_program: bool) -> Text:
-    line = Text()
+def _lane(lane: list[_Segment], *, cell: int, show_program: bool) -> Line:
+    line: Line = []
     at = 0
     for segment in lane:
         x = segment.left * (cell + _GAP)
-        line.append(" " * (x - at))
+        line.append((" " * (x - at), ""))
         span = (segment.right - segment.left) * (cell + _GAP) + cell
-        line.append_text(_card_text(segment, span, show_program=show_program))
+        line += _card_text(segment, span, show_program=show_program)
         at = x + span
     return line
 
 
-def _card_text(segment: _Segment, span: int, *, show_program: bool) -> Text:
+def _card_text(segment: _Segment, span: int, *, show_program: bool) -> Line:
     """The card's characters over ``span`` cells: number first, then match time, name, opt-in."""
     card = segment.card
-    color = card.view.color
-    style = f"dim strike {color}" if card.cancelled else (f"dim {color}" if card.past else color)
-    lead = "×" if card.cancelled else ("▌" if segment.starts else "━")
-    head = Text.assemble((lead, style), (f"#{card.view.id}", f"bold {style}"))
-    if head.cell_len >= span:
-        head.truncate(span, overflow="ellipsis")
-        return head
+    style = f"{_STYLE[card.look]} {card.view.color}".lstrip()
+    fill = _FILL[card.look]
+    lead = "×" if card.look == "cancelled" else ("▌" if segment.starts else fill)
+    number = f"#{card.view.id}"
+    head = 1 + cell_len(number)
+    if head >= span:
+        return _cut([(lead, style), (number, f"bold {style}")], span)
     tail = f"→{card.matches:%H:%M}" if segment.ends else ""
-    if head.cell_len + cell_len(tail) > span:
+    if head + cell_len(tail) > span:
         tail = "→" if segment.ends else ""
-    room = span - head.cell_len - cell_len(tail)
+    room = span - head - cell_len(tail)
     opens = f" {card.opens:%H:%M}" if segment.starts and card.opens is not None else ""
-    name = literal(card.view.program, style) if show_program else Text()
+    name = clean(card.view.program) if show_program else ""
     label = _label(opens, name, room=room, style=style)
-    fill = span - head.cell_len - label.cell_len - cell_len(tail)
-    rule = "┄" if card.cancelled else "━"
-    head.append_text(label)
-    head.append((" " + rule * (fill - 1) if fill else "") + tail, style)
-    return head
+    rest = span - head - sum(cell_len(text) for text, _ in label) - cell_len(tail)
+    return [
+        (lead, style),
+        (number, f"bold {style}"),
+        *label,
+        ((" " + fill * (rest - 1) if rest else "") + tail, style),
+    ]
 
 
-def _label(opens: str, name: Text, *, room: int, style: str) -> Text:
+def _label(opens: str, name: str, *, room: int, style: str) -> Line:
     """Opt-in time and program name within ``room``; the name wins over the time."""
     if not name:
-        return Text(opens if cell_len(opens) <= room else "", style)
-    if cell_len(opens) + 1 + name.cell_len <= room:
-        return Text.assemble((opens, style), " ", name)
+        return [(opens if cell_len(opens) <= room else "", style)]
+    if cell_len(opens) + 1 + cell_len(name) <= room:
+        return [(opens, style), (" ", ""), (name, style)]
     if room - cell_len(opens) < 1 + _MIN_NAME:
         opens = ""
     if room - cell_len(opens) < 1 + _MIN_NAME:
-        return Text()
-    name.truncate(room - cell_len(opens) - 1, overflow="ellipsis")
-    return Text.assemble((opens, style), " ", name)
+        return []
+    name = _cut([(name, style)], room - cell_len(opens) - 1)[0][0]
+    return [(opens, style), (" ", ""), (name, style)]
 
 
-def _footer(zone: ZoneInfo, monday: date, *, weeks: int, empty: bool) -> list[Text]:
+def _cut(line: Line, size: int) -> Line:
+    """The pieces within ``size`` cells; when cut, the last one ends with an ellipsis."""
+    if sum(cell_len(text) for text, _ in line) <= size:
+        return line
+    kept: Line = []
+    room = size - 1
+    for text, style in line:
+        if room <= 0:
+            break
+        part = text if cell_len(text) <= room else set_cell_size(text, room)
+        kept.append((part, style))
+        room -= cell_len(part)
+    if kept:
+        kept[-1] = (kept[-1][0] + "…", kept[-1][1])
+    return kept or [("…", "")]
+
+
+def _footer(
+    zone: ZoneInfo, source: ZoneSource, monday: date, *, weeks: int, width: int, empty: bool
+) -> list[Line]:
     names = _abbreviations(zone, monday, weeks=weeks)
     where = f"Times in {zone.key}" + (f" ({names})" if names != zone.key else "")
-    lines = [Text(where), Text(_LEGEND, style="dim")]
+    lines: list[Line] = [[(f"{where}: {_SOURCES[source]}", "")], *_legend(width)]
     if empty:
-        lines.append(Text(_EMPTY))
+        lines.append([(_EMPTY, "")])
     return lines
+
+
+def _legend(width: int) -> Iterator[Line]:
+    """Each card look in its own style, then what the marks mean, on as many lines as needed."""
+    line: Line = []
+    used = 0
+    for look, sample, meaning in _LEGEND:
+        size = cell_len(sample) + 1 + len(meaning)
+        if line and used + 2 + size > width:
+            yield line
+            line, used = [], 0
+        if line:
+            line.append(("  ", ""))
+            used += 2
+        line += [(sample, _STYLE[look] if look else "dim"), (f" {meaning}", "dim")]
+        used += size
+    yield line
 
 
 def _abbreviations(zone: ZoneInfo, monday: date, *, weeks: int) -> str:
@@ -266,3 +357,14 @@ def _abbreviations(zone: ZoneInfo, monday: date, *, weeks: int) -> str:
         if noon.tzname() not in seen:  # format_local turns "+0530" into "UTC+05:30"
             seen[noon.tzname()] = format_local(noon, zone).rsplit(" ", 1)[1]
     return "/".join(dict.fromkeys(seen.values()))
+
+
+def _plain(line: Line, width: int) -> str:
+    """A line as ``Planning.__rich_console__`` prints it without styles: trailing spaces off,
+    cut with an ellipsis past ``width``."""
+    text = "".join([t for t, _ in line]).rstrip()
+    if (len(text) if text.isascii() else cell_len(text)) <= width:
+        return text
+    fitted = Text(text)
+    fitted.truncate(width, overflow="ellipsis")
+    return fitted.plain

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -13,15 +13,14 @@ from rich.table import Table
 from rich.text import Text
 
 from sessionctl.domain.rounds import FINAL, Status
-from sessionctl.domain.times import format_local
+from sessionctl.domain.times import format_local, to_zone
 from sessionctl.domain.words import plural
 from sessionctl.render import console
-from sessionctl.render.grid import Cell, Column, Grid, cell, natural_width
-from sessionctl.render.grid import stacked as stacked_cell
+from sessionctl.render.grid import Cell, Column, Grid
 from sessionctl.render.text import clean, literal
-from sessionctl.services.rounds import RoundView
 
 if TYPE_CHECKING:
+    from sessionctl.services.rounds import RoundView
     from sessionctl.services.scheduling import Outcome
 
 STATUS_STYLE = {
@@ -59,14 +58,60 @@ def table(
     """One row per round; where a row would not fit, opt-in and match stack in one column."""
     if not views:
         return Text("No rounds: schedule one with 'sessionctl schedule PROGRAM --match WHEN'.")
-    for stacked in (False, True):
-        columns = _columns(show_program=show_program, stacked=stacked)
-        rows = [
-            _row(v, zone=zone or v.zone, show_program=show_program, stacked=stacked) for v in views
-        ]
-        if stacked or natural_width(columns, rows) <= width:
-            break
-    return Grid(columns, rows, width=width)
+    times = _shown_times(views, zone=zone)
+    grid = _grid(views, times, show_program=show_program, stacked=False, width=width)
+    if grid.natural_width > width:
+        grid = _grid(views, times, show_program=show_program, stacked=True, width=width)
+    return grid
+
+
+def _shown_times(views: Sequence[RoundView], *, zone: ZoneInfo | None) -> list[tuple[str, str]]:
+    """Each round's opt-in and match as shown: in ``zone``, else in the round's own."""
+    clocks: dict[ZoneInfo, LocalTimes] = {}
+    shown: list[tuple[str, str]] = []
+    for v in views:
+        clock = clocks.get(zone or v.zone)
+        if clock is None:
+            clock = clocks[zone or v.zone] = LocalTimes(zone or v.zone)
+        shown.append((clock(v.opt_in_at), clock(v.match_at)))
+    return shown
+
+
+def _grid(
+    views: Sequence[RoundView],
+    times: Sequence[tuple[str, str]],
+    *,
+    show_program: bool,
+    stacked: bool,
+    width: int,
+) -> Grid:
+    names = {name: clean(name) for name in {v.program for v in views}}  # once, not per round
+    rows = [
+        _row(v, opt_in, match, program=names[v.program] if show_program else None, stacked=stacked)
+        for v, (opt_in, match) in zip(views, times, strict=True)
+    ]
+    return Grid(_columns(show_program=show_program, stacked=stacked), rows, width=width)
+
+
+class LocalTimes:
+    """``when`` for many instants in one zone: the zone's name for each offset is worked out
+    once, not once per time, where ``format_local`` spends most of its time."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self._names: dict[tuple[str | None, timedelta | None], str] = {}
+
+    def __call__(self, instant: datetime | None) -> str:
+        if instant is None:
+            return "-"
+        local = to_zone(instant, self.zone)
+        key = (local.tzname(), local.utcoffset())
+        name = self._names.get(key)
+        if name is None or local.year < 1000:  # isoformat pads the year, format_local does not
+            shown = format_local(instant, self.zone)
+            self._names[key] = shown.rsplit(" ", 1)[1]
+            return shown
+        return f"{local.isoformat(' ', 'minutes')[:16]} {name}"
 
 
 def _columns(*, show_program: bool, stacked: bool) -> list[Column]:
@@ -78,19 +123,22 @@ def _columns(*, show_program: bool, stacked: bool) -> list[Column]:
     return [*columns, Column("Repeat", shrink=True, minimum=6), Column("Yes/no/inv", right=True)]
 
 
-def _row(v: RoundView, *, zone: ZoneInfo, show_program: bool, stacked: bool) -> list[Cell]:
+def _row(
+    v: RoundView, opt_in: str, match: str, *, program: str | None, stacked: bool
+) -> list[Cell]:
+    """One round's cells; ``program`` is its clean name, None where the column is not shown."""
+    # Cells are written out rather than built with grid.cell(): a thousand rows add up.
     dim = "dim" if v.status in FINAL else ""
     f = v.figures
-    row = [cell((SWATCH, v.color), f" {v.id}"), cell(str(v.number))]
-    if show_program:
-        row.append(cell((clean(v.program), dim)))
-    row.append(cell((str(v.status), STATUS_STYLE[v.status])))
-    opt_in, match = when(v.opt_in_at, zone), when(v.match_at, zone)
+    row: list[Cell] = [[[(SWATCH, v.color), (f" {v.id}", "")]], [[(str(v.number), "")]]]
+    if program is not None:
+        row.append([[(program, dim)]])
+    row.append([[(v.status.value, STATUS_STYLE[v.status])]])
     if stacked:
-        row.append(stacked_cell((opt_in, dim), (match, dim)))
+        row.append([[(opt_in, dim)], [(match, dim)]])
     else:
-        row += [cell((opt_in, dim)), cell((match, dim))]
-    row += [cell((v.repeat, dim)), cell((f"{f.opted_in}/{f.declined}/{f.invited}", dim))]
+        row += [[[(opt_in, dim)]], [[(match, dim)]]]
+    row += [[[(v.repeat, dim)]], [[(f"{f.opted_in}/{f.declined}/{f.invited}", dim)]]]
     return row
 
 

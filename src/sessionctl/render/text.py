@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from rich.text import Text
 
@@ -21,7 +20,12 @@ def _escape_char(match: re.Match[str]) -> str:
 
 def clean(value: object) -> str:
     """The text with every control or reordering character replaced by a visible escape."""
-    return _UNSAFE.sub(_escape_char, unicodedata.normalize("NFC", str(value)))
+    text = str(value)
+    if not text.isascii():  # ASCII is already NFC; unicodedata costs a millisecond to load
+        import unicodedata
+
+        text = unicodedata.normalize("NFC", text)
+    return _UNSAFE.sub(_escape_char, text)
 
 
 def literal(value: object, style: str = "", *, multiline: bool = False) -> Text:

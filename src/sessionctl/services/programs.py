@@ -14,7 +14,7 @@ from sessionctl.domain import validation
 from sessionctl.domain.times import load_zone
 from sessionctl.domain.validation import DEFAULT_SENDER
 from sessionctl.domain.words import noun_for
-from sessionctl.errors import InputError, NotFoundError, naming
+from sessionctl.errors import InputError, naming, no_program
 from sessionctl.store.engine import Database
 from sessionctl.store.models import Member, Program
 
@@ -143,7 +143,7 @@ def get_program(s: Session, name: str, *, lock: bool = False) -> Program:
     members take turns, so two imports of one new address cannot both insert it."""
     program = _find(s, name, lock=lock)
     if program is None:
-        raise NotFoundError(f"no program named {name!r}: see 'sessionctl program list'")
+        raise no_program(name)
     return program
 
 

@@ -17,7 +17,7 @@ from sessionctl.domain.recurrence import (
     check_series_horizon,
     parse_repeat,
 )
-from sessionctl.domain.rounds import PALETTE, Status, check_cancel, check_change
+from sessionctl.domain.rounds import Status, check_cancel, check_change, colours_after
 from sessionctl.domain.times import (
     HORIZON,
     check_horizon,
@@ -106,8 +106,12 @@ def schedule(db: Database, program: str, req: ScheduleRequest, *, now: datetime)
         occurrences = _planned(rule, now=now)
         outcome = Outcome()
         first = next_number(s, prog)
+        colour = None
         for number, occurrence in enumerate(occurrences, start=first):
-            r = _new_round(prog, series, occurrence, number=number, zone=zone, now=now)
+            r = _new_round(
+                prog, series, occurrence, number=number, zone=zone, now=now, after=colour
+            )
+            colour = r.color
             pinned = (False, False)
             if occurrence.index == 0:
                 _pin(r, opt_in=opt_in, match=match)
@@ -116,7 +120,7 @@ def schedule(db: Database, program: str, req: ScheduleRequest, *, now: datetime)
             s.add(r)
             outcome.notes.extend(_notes(occurrence, zone, pinned=pinned))
         s.flush()
-        outcome.rounds = _views(s, _series_rounds(s, series, fallback=r))
+        outcome.rounds = views_of(s, _series_rounds(s, series, fallback=r))
         return outcome
 
 
@@ -142,7 +146,7 @@ def update(db: Database, round_id: int, req: ChangeRequest, *, now: datetime) ->
         if series is not None:
             changed += _move_following(s, series, r, status=status, now=now, notes=outcome.notes)
         s.flush()
-        outcome.rounds = _views(s, changed)
+        outcome.rounds = views_of(s, changed)
         return outcome
 
 
@@ -166,7 +170,7 @@ def cancel(db: Database, round_id: int, *, following: bool, now: datetime) -> li
             c.status = Status.CANCELLED
             s.add(c)
         s.flush()
-        return _views(s, changed)
+        return views_of(s, changed)
 
 
 def extend_series(s: Session, *, now: datetime) -> int:
@@ -186,12 +190,14 @@ def extend_series(s: Session, *, now: datetime) -> int:
     )
     for series in s.exec(open_ended).all():
         last = s.exec(
-            select(func.max(Round.series_index)).where(Round.series_id == series.id)
-        ).one()
+            select(Round.series_index, Round.color)
+            .where(Round.series_id == series.id)
+            .order_by(col(Round.series_index).desc())
+            .limit(1)
+        ).first()
+        index, colour = last if last is not None else (0, None)
         rule = rule_of(series)
-        ahead = before_horizon(
-            rule.occurrences(start=(last or 0) + 1, until_instant=_plan_end(now))
-        )
+        ahead = before_horizon(rule.occurrences(start=index + 1, until_instant=_plan_end(now)))
         if not ahead:
             continue
         # The program's lock, as ``schedule`` takes it, before its numbers are read.
@@ -199,7 +205,11 @@ def extend_series(s: Session, *, now: datetime) -> int:
         assert prog is not None
         first = next_number(s, prog)
         for number, occurrence in enumerate(ahead, start=first):
-            s.add(_new_round(prog, series, occurrence, number=number, zone=rule.zone, now=now))
+            r = _new_round(
+                prog, series, occurrence, number=number, zone=rule.zone, now=now, after=colour
+            )
+            s.add(r)
+            colour = r.color
             created += 1
         s.flush()  # the next series of this program numbers on from these
     return created
@@ -317,13 +327,6 @@ def _plan_end(now: datetime) -> datetime:
     return min(now + PLAN_AHEAD, HORIZON)
 
 
-def _views(s: Session, rounds: list[Round]) -> list[RoundView]:
-    """Views of rounds of one program, loaded together."""
-    program = s.get(Program, rounds[0].program_id)
-    assert program is not None
-    return views_of(s, [(r, program) for r in rounds])
-
-
 def _check_order(rule: SeriesRule, *, now: datetime) -> None:
     """Refuse a rule whose times a DST jump puts out of order on some day of the next years.
 
@@ -372,7 +375,9 @@ def _new_round(
     number: int,
     zone: ZoneInfo,
     now: datetime,
+    after: str | None,
 ) -> Round:
+    """A planned round; ``after`` is the colour of the round before it in its series."""
     return Round(
         program_id=prog.id or 0,
         number=number,
@@ -382,7 +387,7 @@ def _new_round(
         timezone=zone.key,
         opt_in_at=None if occurrence.opt_in is None else occurrence.opt_in.instant,
         match_at=occurrence.match.instant,
-        color=random.choice(PALETTE),
+        color=random.choice(colours_after(after)),
         seed=random.getrandbits(62),
         created_at=now,
     )
