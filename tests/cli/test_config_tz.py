@@ -47,7 +47,7 @@ def _planning(cli: Invoke, *args: str) -> str:
 
 def test_views_across_programs_use_the_zone_in_the_config_file(cli: Invoke, isolated: Path) -> None:
     _configure(isolated, 'tz = "America/New_York"\n')
-    assert _row(ok(cli("list")).stdout)[3:5] == ["2026-06-01 08:00 EDT", "2026-06-03 18:30 EDT"]
+    assert _row(ok(cli("list")).stdout)[4:6] == ["2026-06-01 08:00 EDT", "2026-06-03 18:30 EDT"]
     out = _planning(cli)
     assert re.search(r"^▌#1 08:00 coffee-paris ━+→18:30$", out, re.MULTILINE)
     assert "\nTimes in America/New_York (EDT): the zone in the config file\n" in out
@@ -57,20 +57,20 @@ def test_without_it_they_use_this_machines_zone(
     cli: Invoke, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("TZ", "Asia/Tokyo")
-    assert _row(ok(cli("list")).stdout)[4] == "2026-06-04 07:30 JST"
+    assert _row(ok(cli("list")).stdout)[5] == "2026-06-04 07:30 JST"
     assert "\nTimes in Asia/Tokyo (JST): this machine's zone\n" in _planning(cli)
 
 
 def test_tz_wins_over_the_config_file(cli: Invoke, isolated: Path) -> None:
     _configure(isolated, 'tz = "America/New_York"\n')
-    assert _row(ok(cli("list", "--tz", "Asia/Tokyo")).stdout)[4] == "2026-06-04 07:30 JST"
+    assert _row(ok(cli("list", "--tz", "Asia/Tokyo")).stdout)[5] == "2026-06-04 07:30 JST"
     out = _planning(cli, "--tz", "Asia/Tokyo")
     assert "\nTimes in Asia/Tokyo (JST): as asked with --tz\n" in out
 
 
 def test_one_program_keeps_its_own_zone(cli: Invoke, isolated: Path) -> None:
     _configure(isolated, 'tz = "America/New_York"\n')
-    assert _row(ok(cli("list", "coffee-paris")).stdout)[3] == "2026-06-04 00:30 CEST"
+    assert _row(ok(cli("list", "coffee-paris")).stdout)[4] == "2026-06-04 00:30 CEST"
     out = _planning(cli, "coffee-paris")
     assert "\nTimes in Europe/Paris (CEST): the program's zone\n" in out
 
