@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import io
+import signal
 import socket
 import sys
 import threading
@@ -86,11 +87,16 @@ class _Server(ThreadingHTTPServer):
             _turn_away(request)
             self.shutdown_request(request)
             return
+        # Workers are born with Ctrl-C blocked, so that it always reaches the main thread: taken
+        # by a worker, Python 3.11 may leave it pending while the main thread waits in select.
+        unblocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             super().process_request(request, client_address)
         except BaseException:  # no thread started: nobody else gives the worker back
             self._workers.release()
             raise
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, unblocked)
 
     def process_request_thread(self, request: Any, client_address: Any) -> None:
         try:

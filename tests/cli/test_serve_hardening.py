@@ -514,3 +514,28 @@ def test_the_listen_backlog_holds_64_waiting_connections(data_dir: Path) -> None
         server.server_close()
         db.dispose()
     assert len(waiting) == 64
+
+
+def test_ctrl_c_stops_serve_while_workers_answer(data_dir: Path) -> None:
+    """Ctrl-C taken by a worker thread used to stay pending while the main thread waited in
+    select: serve then ran on. Workers now block it, so it always reaches the main thread."""
+    for _ in range(4):
+        server, port = _serve()
+        answered = threading.Event()
+
+        def ask(answered: threading.Event = answered, port: int = port) -> None:
+            with contextlib.suppress(Exception):  # until the server is gone
+                while True:
+                    request(port, "GET", "/health")
+                    answered.set()
+
+        askers = [threading.Thread(target=ask, daemon=True) for _ in range(4)]
+        for asker in askers:
+            asker.start()
+        assert answered.wait(10)
+        server.send_signal(signal.SIGINT)
+        assert server.wait(timeout=10) == 0
+        assert server.stderr is not None
+        server.stderr.close()
+        for asker in askers:
+            asker.join(10)
