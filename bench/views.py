@@ -4,7 +4,9 @@ Usage: python bench/views.py [--rounds N] [--warmups N] [--check]
 
 Seeds a temporary SQLite database through the real CLI (in this process): 10 programs, each with
 one weekly series of 100 rounds. Then times, as fresh subprocesses and alternating in one run,
-``python -m sessionctl list``, ``python -m sessionctl planning --weeks 12`` and the baseline
+``python -m sessionctl list``, ``python -m sessionctl planning --weeks 12`` (with COLUMNS=160, and
+without COLUMNS, where output to a pipe has no width limit and planning works out the narrowest
+days that show every label whole) and the baseline
 ``python -c "import typer, rich.table, sqlmodel"``, and prints the medians and the ratios of each
 view to the baseline: of wall-clock time (the target: each view within 1.2x), and of CPU time
 (user + system, from ``wait4``), which a busy machine disturbs less; read it beside the wall
@@ -35,9 +37,12 @@ PROGRAMS = 10
 ROUNDS = 100
 TARGET = 1.2
 BASELINE = [sys.executable, "-c", "import typer, rich.table, sqlmodel"]
-VIEWS = {
-    "list": [sys.executable, "-m", "sessionctl", "list"],
-    "planning --weeks 12": [sys.executable, "-m", "sessionctl", "planning", "--weeks", "12"],
+PLANNING = [sys.executable, "-m", "sessionctl", "planning", "--weeks", "12"]
+# Each view's command and its COLUMNS (None: unset, so output to a pipe is unlimited in width).
+VIEWS: dict[str, tuple[list[str], str | None]] = {
+    "list": ([sys.executable, "-m", "sessionctl", "list"], "160"),
+    "planning --weeks 12": (PLANNING, "160"),
+    "planning --weeks 12, no COLUMNS": (PLANNING, None),
 }
 
 
@@ -79,16 +84,22 @@ def _measure(
     env: dict[str, str], *, rounds: int, warmups: int
 ) -> dict[str, list[tuple[float, float]]]:
     """Alternate the commands, rotating their order each round so none always runs first."""
-    commands = {"baseline": BASELINE, **VIEWS}
+    commands = {"baseline": (BASELINE, None), **VIEWS}
     names = list(commands)
     samples: dict[str, list[tuple[float, float]]] = {name: [] for name in names}
     for index in range(warmups + rounds):
         shift = index % len(names)
         for name in names[shift:] + names[:shift]:
-            timed = _time(commands[name], env)
+            command, columns = commands[name]
+            timed = _time(command, _with_columns(env, columns))
             if index >= warmups:
                 samples[name].append(timed)
     return samples
+
+
+def _with_columns(env: dict[str, str], columns: str | None) -> dict[str, str]:
+    rest = {key: value for key, value in env.items() if key != "COLUMNS"}
+    return rest if columns is None else {**rest, "COLUMNS": columns}
 
 
 def _compile_sessionctl() -> None:
@@ -113,7 +124,7 @@ def main() -> int:
         seeded = time.perf_counter() - started
         print(f"seeded {PROGRAMS} programs x {ROUNDS} weekly rounds in {seeded:.1f} s")
         print(f"load average at start {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs")
-        env = {**os.environ, "SESSIONCTL_DB": str(db), "COLUMNS": "160"}
+        env = {**os.environ, "SESSIONCTL_DB": str(db)}
         samples = _measure(env, rounds=args.rounds, warmups=args.warmups)
     wall = {name: statistics.median(t[0] for t in timed) for name, timed in samples.items()}
     cpu = {name: statistics.median(t[1] for t in timed) for name, timed in samples.items()}

@@ -13,7 +13,7 @@ so cards read without colour too:
 On a terminal, cards take their round's colour; open ones are bold, past ones dimmed,
 cancelled ones dimmed and struck, and the legend shows each look in its style. Today's day
 header is reversed and starts with ``▶``. Overlapping cards stack in lanes. Every line fits
-``width``.
+``width``; when it is unlimited (not a terminal), days are as narrow as keeps every label whole.
 
 Lines are built as (text, style) pieces: without styling (not a terminal) they are written as
 plain strings, and Rich's ``Text`` is made only for a terminal. Cards and their parts in each
@@ -32,6 +32,7 @@ from rich.text import Text
 
 from sessionctl.domain.rounds import FINAL, Status
 from sessionctl.domain.times import format_local, to_zone
+from sessionctl.render.console import UNLIMITED
 from sessionctl.render.text import clean
 
 if TYPE_CHECKING:
@@ -122,24 +123,47 @@ def planning(
     show_program: bool,
     width: int,
 ) -> Planning:
-    """The calendar of ``weeks`` weeks from the Monday ``start``, at most ``width`` columns;
-    ``source`` says where the zone came from, for the footer."""
-    cell = max(_MIN_CELL, min(_MAX_CELL, (width - 6 * _GAP) // 7))
+    """The calendar of ``weeks`` weeks from the Monday ``start``, at most ``width`` columns
+    (unlimited: as narrow as still shows every label whole); ``source`` says where the zone came
+    from, for the footer."""
     monday = start - timedelta(days=start.weekday())
     cards = sorted(
         (_card_of(v, zone=zone, today=today) for v in views),
         key=lambda c: (c.first, c.opens or c.matches, c.view.id),
     )
-    lines: list[Line] = []
-    shown = 0
+    weekly: list[tuple[date, list[_Segment]]] = []
     for week in range(weeks):
         first = monday + timedelta(weeks=week)
         last = first + timedelta(days=6)
-        segments = [_segment_of(c, first) for c in cards if c.last >= first and c.first <= last]
-        shown += len(segments)
-        lines += _week(first, segments, cell=cell, today=today, show_program=show_program)
-    lines += _footer(zone, source, monday, weeks=weeks, width=width, empty=not shown)
+        in_week = [_segment_of(c, first) for c in cards if c.last >= first and c.first <= last]
+        weekly.append((first, in_week))
+    segments = [s for _, in_week in weekly for s in in_week]
+    if width >= UNLIMITED:
+        cell = _cell_showing_all(segments, show_program=show_program)
+    else:
+        cell = max(_MIN_CELL, min(_MAX_CELL, (width - 6 * _GAP) // 7))
+    lines: list[Line] = []
+    for first, in_week in weekly:
+        lines += _week(first, in_week, cell=cell, today=today, show_program=show_program)
+    lines += _footer(zone, source, monday, weeks=weeks, width=width, empty=not segments)
     return Planning(lines, width=width)
+
+
+def _cell_showing_all(segments: list[_Segment], *, show_program: bool) -> int:
+    """The narrowest day, no narrower than at 80 columns (where every day label fits), at which
+    each card keeps its whole label and one cell of its line, the look it has without colour.
+
+    Off a terminal nothing may be cut, but a calendar has no whole value beyond its labels:
+    wider days would only pad every line. A long name widens them past a wide terminal's."""
+    cell = (80 - 6 * _GAP) // 7
+    for segment in segments:
+        card, days = segment.card, segment.right - segment.left
+        need = 1 + cell_len(f"#{card.view.id}") + 2  # lead, number, a blank and one of line
+        need += 6 if segment.starts and card.opens is not None else 0  # " 09:00"
+        need += (1 + cell_len(clean(card.view.program))) if show_program else 0
+        need += 6 if segment.ends else 0  # "→10:00"
+        cell = max(cell, -(-(need - days * _GAP) // (days + 1)))  # span: days × (cell + gap) + cell
+    return cell
 
 
 def _card_of(v: RoundView, *, zone: ZoneInfo, today: date) -> _Card:
