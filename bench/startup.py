@@ -11,12 +11,20 @@ slows both sides alike, after a few warm-ups of each:
 
 Both sides start the same interpreter (``sys.executable``) the same way (``-c``): sessionctl
 runs as its console script does, ``from sessionctl.cli import main; main()``. The medians of
-wall-clock times are compared. With ``--check`` the exit status is 1 when a target is missed.
+wall-clock times are compared (the targets), and beside them those of CPU time (user + system,
+from ``wait4``), which a busy machine disturbs less: read it next to the wall ratio when the
+load average printed is high.
+
+sessionctl's modules are compiled to bytecode first, as ``pip install`` does: the baseline's
+libraries are, and an environment with PYTHONDONTWRITEBYTECODE would otherwise charge each run
+of sessionctl for compiling its sources. With ``--check`` the exit status is 1 when a target is
+missed.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import statistics
 import subprocess
@@ -43,10 +51,16 @@ class Outcome:
     comparison: Comparison
     command_median: float
     baseline_median: float
+    command_cpu: float
+    baseline_cpu: float
 
     @property
     def ratio(self) -> float:
         return self.command_median / self.baseline_median
+
+    @property
+    def cpu_ratio(self) -> float:
+        return self.command_cpu / self.baseline_cpu
 
     @property
     def met(self) -> bool:
@@ -73,27 +87,47 @@ def _comparisons() -> list[Comparison]:
     ]
 
 
-def _time_once(argv: list[str], env: dict[str, str]) -> float:
+def _time_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system) of one run of ``argv``."""
     start = time.perf_counter()
-    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert process.stderr is not None
+    errors = process.stderr.read()  # to its end before waiting: a full pipe would block it
+    _, status, usage = os.wait4(process.pid, 0)
     elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr.decode()}")
-    return elapsed
+    process.returncode = code = os.waitstatus_to_exitcode(status)
+    process.stderr.close()
+    if code != 0:
+        raise SystemExit(f"{' '.join(argv)} failed ({code}): {errors.decode()}")
+    return elapsed, usage.ru_utime + usage.ru_stime
 
 
 def _measure(comparison: Comparison, env: dict[str, str], *, rounds: int, warmups: int) -> Outcome:
     for _ in range(warmups):
         _time_once(comparison.command, env)
         _time_once(comparison.baseline, env)
-    command_times: list[float] = []
-    baseline_times: list[float] = []
+    command_times: list[tuple[float, float]] = []
+    baseline_times: list[tuple[float, float]] = []
     for index in range(rounds):
         # Alternate which side goes first too, so neither always follows the other.
         pair = [(comparison.command, command_times), (comparison.baseline, baseline_times)]
         for argv, times in pair if index % 2 == 0 else reversed(pair):
             times.append(_time_once(argv, env))
-    return Outcome(comparison, statistics.median(command_times), statistics.median(baseline_times))
+    return Outcome(
+        comparison,
+        statistics.median(t[0] for t in command_times),
+        statistics.median(t[0] for t in baseline_times),
+        statistics.median(t[1] for t in command_times),
+        statistics.median(t[1] for t in baseline_times),
+    )
+
+
+def _compile_sessionctl() -> None:
+    import sessionctl
+
+    folder = Path(sessionctl.__file__).parent
+    if not compileall.compile_dir(folder, quiet=1):
+        raise SystemExit(f"cannot compile {folder}")
 
 
 def _environment(folder: Path) -> dict[str, str]:
@@ -117,28 +151,39 @@ def _prepare_database(env: dict[str, str]) -> None:
         subprocess.run([*add, f"m{index}@example.com"], env=env, check=True, capture_output=True)
 
 
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:7.1f} ms"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15, help="timed runs of each side")
     parser.add_argument("--warmups", type=int, default=2, help="untimed runs of each side first")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
+    _compile_sessionctl()
 
     with tempfile.TemporaryDirectory(prefix="sessionctl-bench-") as folder:
         env = _environment(Path(folder))
         _prepare_database(env)
         print(f"python {sys.version.split()[0]} at {sys.executable}")
-        print(f"{args.rounds} alternating rounds per comparison after {args.warmups} warm-ups\n")
+        print(f"{args.rounds} alternating rounds per comparison after {args.warmups} warm-ups")
+        print(f"load average at start {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs\n")
         outcomes = [
             _measure(c, env, rounds=args.rounds, warmups=args.warmups) for c in _comparisons()
         ]
 
+    print(f"{'medians':<48} {'wall':>10} {'CPU':>10}")
     for o in outcomes:
         c = o.comparison
         verdict = "ok" if o.met else "MISSED"
-        print(f"{c.label:<48} median {o.command_median * 1000:7.1f} ms")
-        print(f"{c.baseline_label:<48} median {o.baseline_median * 1000:7.1f} ms")
-        print(f"{'ratio':<48} {o.ratio:6.2f}x   target <= {c.target:.1f}x   {verdict}\n")
+        print(f"{c.label:<48} {_ms(o.command_median)} {_ms(o.command_cpu)}")
+        print(f"{c.baseline_label:<48} {_ms(o.baseline_median)} {_ms(o.baseline_cpu)}")
+        print(
+            f"{'ratio':<48} {o.ratio:9.2f}x {o.cpu_ratio:9.2f}x   "
+            f"target <= {c.target:.1f}x (wall)   {verdict}\n"
+        )
+    print(f"load average at end {os.getloadavg()[0]:.1f}")
     return 1 if args.check and not all(o.met for o in outcomes) else 0
 
 

@@ -1,4 +1,4 @@
-"""The lightweight tables `list` and `planning` read (store.tables) agree with the models."""
+"""The lightweight tables the read-only views read (store.tables) agree with the models."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from sessionctl.store.types import UTCDateTime
 
 
 @pytest.mark.parametrize(
-    "light", [tables.program, tables.series, tables.round_, tables.message, tables.response]
+    "light",
+    [tables.program, tables.series, tables.round_, tables.member, tables.message, tables.response],
 )
 def test_each_column_is_the_models_column(light: object) -> None:
     assert models.Program  # the models fill SQLModel.metadata

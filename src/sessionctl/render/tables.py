@@ -13,10 +13,10 @@ from rich.text import Text
 
 from sessionctl.domain.words import plural
 from sessionctl.render.text import literal
-from sessionctl.services.members import ImportReport, MemberInfo
-from sessionctl.services.programs import ProgramInfo
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the services import the ORM models, which program list goes without
+    from sessionctl.services.members import ImportReport, MemberInfo
+    from sessionctl.services.programs import ProgramInfo
     from sessionctl.services.templates import TemplateInfo
 
 

@@ -1,22 +1,34 @@
-"""Programs: add, change, list, show."""
+"""Programs: add, change, list, show.
+
+``program list`` and ``program show`` read plain rows from ``store.tables``, one query each.
+The ORM models (and SQLModel and the SQLAlchemy ORM under them) are imported only where a
+program is loaded to be changed: importing them takes many times longer than reading and
+showing the programs.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
 
 from sessionctl.domain import validation
 from sessionctl.domain.times import load_zone
 from sessionctl.domain.validation import DEFAULT_SENDER
 from sessionctl.domain.words import noun_for
 from sessionctl.errors import InputError, naming, no_program
+from sessionctl.store import tables
 from sessionctl.store.engine import Database
-from sessionctl.store.models import Member, Program
+
+if TYPE_CHECKING:
+    from sqlalchemy.sql import Select
+    from sqlmodel import Session
+
+    from sessionctl.store.models import Program
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,8 @@ def check_new_program(name: str, *, changes: ProgramChanges) -> ProgramChanges:
 def add_program(
     db: Database, name: str, *, changes: ProgramChanges, now: datetime, default_zone: str
 ) -> ProgramInfo:
+    from sessionctl.store.models import Program
+
     values = check_new_program(name, changes=changes)
     with db.session(write=True) as s:
         if _find(s, name) is not None:
@@ -126,15 +140,18 @@ def sender_note(names: Sequence[str], *, went: bool = False) -> str:
 
 
 def list_programs(db: Database) -> list[ProgramInfo]:
-    with db.session() as s:
-        programs = s.exec(select(Program).order_by(col(Program.name))).all()
-        counts = _member_counts(s)
-        return [_info(s, p, members=counts.get(p.id or 0, 0)) for p in programs]
+    """Every program, by name."""
+    with db.connection() as conn:
+        rows = conn.execute(_select_infos().order_by(tables.program.c.name)).all()
+    return [ProgramInfo(**row._mapping) for row in rows]
 
 
 def show_program(db: Database, name: str) -> ProgramInfo:
-    with db.session() as s:
-        return _info(s, get_program(s, name))
+    with db.connection() as conn:
+        row = conn.execute(_select_infos().where(tables.program.c.name == name)).first()
+    if row is None:
+        raise no_program(name)
+    return ProgramInfo(**row._mapping)
 
 
 def get_program(s: Session, name: str, *, lock: bool = False) -> Program:
@@ -154,8 +171,12 @@ def _exists(name: str) -> InputError:
 
 
 def _find(s: Session, name: str, *, lock: bool = False) -> Program | None:
-    query = select(Program).where(Program.name == name)
-    return s.exec(query.with_for_update() if lock else query).first()
+    from sqlmodel import col
+
+    from sessionctl.store.models import Program
+
+    query = select(Program).where(col(Program.name) == name)
+    return s.scalars(query.with_for_update() if lock else query).first()
 
 
 def _zone_name(tz: str | None) -> str | None:
@@ -193,19 +214,29 @@ def _lookback(text: str | None) -> int | None:
     return None if text is None else validation.lookback(text)
 
 
-def _member_counts(s: Session) -> dict[int, int]:
-    rows = s.exec(
-        select(Member.program_id, func.count())
-        .where(col(Member.active))
-        .group_by(col(Member.program_id))
-    ).all()
-    return {program_id: count for program_id, count in rows}
+def _select_infos() -> Select[Any]:
+    """The fields of a ProgramInfo, labelled by name; ``members`` counts the active ones."""
+    p, m = tables.program, tables.member
+    members = select(func.count()).where(m.c.program_id == p.c.id, m.c.active)
+    return select(
+        p.c.name,
+        p.c.title,
+        p.c.timezone,
+        p.c.opt_in,
+        p.c.group_size,
+        p.c.sender,
+        p.c.link_base,
+        members.correlate(p).scalar_subquery().label("members"),
+        p.c.grace_hours,
+        p.c.lookback,
+    )
 
 
-def _info(s: Session, p: Program, *, members: int | None = None) -> ProgramInfo:
-    if members is None:
-        query = select(func.count()).where(Member.program_id == p.id, col(Member.active))
-        members = s.exec(query).one()
+def _info(s: Session, p: Program) -> ProgramInfo:
+    """The program as just written in ``s``, with its count of active members."""
+    m = tables.member
+    query = select(func.count()).where(m.c.program_id == p.id, m.c.active)
+    members = s.execute(query).scalar_one()
     return ProgramInfo(
         name=p.name,
         title=p.title,

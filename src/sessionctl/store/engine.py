@@ -13,16 +13,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, create_engine
 from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
 
 from sessionctl.config import Settings
 from sessionctl.errors import DatabaseError, InputError
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
 
 BUSY_TIMEOUT_SECONDS = 30
 _WRITE = "sessionctl_write"
@@ -51,6 +53,10 @@ class Database:
     @contextmanager
     def session(self, *, write: bool = False) -> Iterator[Session]:
         """One transaction: committed when the block ends, rolled back when it raises."""
+        # Not at the top: SQLModel brings the ORM, which the views reading plain rows through
+        # ``connection`` go without.
+        from sqlmodel import Session
+
         bind = self._bind(write=write)
         with translate_errors(self.settings), Session(bind) as s, s.begin():
             yield s

@@ -1,4 +1,5 @@
-"""The tables as plain SQLAlchemy Core sees them, for the read-only views (``list``, ``planning``).
+"""The tables as plain SQLAlchemy Core sees them, for the read-only views (``list``,
+``planning``, ``program list`` and ``program show``).
 
 Importing the SQLModel classes of ``store.models`` builds a pydantic model and an ORM mapper
 per table, which costs more than reading and showing a thousand rounds; loading ORM objects
@@ -21,6 +22,11 @@ program = table(
     column("title", String),
     column("timezone", String),
     column("opt_in", Boolean),
+    column("group_size", Integer),
+    column("sender", String),
+    column("link_base", String),
+    column("grace_hours", Integer),
+    column("lookback", Integer),
 )
 
 series = table(
@@ -49,6 +55,7 @@ round_ = table(
 member = table(
     "member",
     column("id", Integer),
+    column("program_id", Integer),
     column("active", Boolean),
 )
 
