@@ -532,10 +532,14 @@ def test_ctrl_c_stops_serve_while_workers_answer(data_dir: Path) -> None:
         askers = [threading.Thread(target=ask, daemon=True) for _ in range(4)]
         for asker in askers:
             asker.start()
-        assert answered.wait(10)
-        server.send_signal(signal.SIGINT)
-        assert server.wait(timeout=10) == 0
-        assert server.stderr is not None
-        server.stderr.close()
+        try:
+            assert answered.wait(10)
+            server.send_signal(signal.SIGINT)
+            assert server.wait(timeout=10) == 0
+        finally:
+            server.kill()  # a server that ran on must not outlive the test
+            server.wait()
+            assert server.stderr is not None
+            server.stderr.close()
         for asker in askers:
             asker.join(10)
