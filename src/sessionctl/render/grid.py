@@ -198,7 +198,7 @@ def _plain_line(
         length = _text_len(text)
         if length > size:
             pieces = row[column][index] if row is not None else [(text, "")]
-            text = "".join([t for t, _ in _cut(pieces, size)])
+            text = "".join([t for t, _ in cut(pieces, size)])
             length = size
         if rights[column]:
             parts.append(" " * (size - length) + text)
@@ -212,7 +212,7 @@ def _plain_line(
 def _fit(pieces: Line, size: int, *, right: bool, last: bool) -> Iterator[Segment]:
     length = _line_len(pieces)
     if length > size:
-        pieces = _cut(pieces, size)
+        pieces = cut(pieces, size)
         length = size
     padding = " " * (size - length)
     if right and padding:
@@ -223,8 +223,10 @@ def _fit(pieces: Line, size: int, *, right: bool, last: bool) -> Iterator[Segmen
         yield Segment(padding)
 
 
-def _cut(pieces: Line, size: int) -> Line:
-    """The pieces cut to ``size`` cells, the last one ending with an ellipsis."""
+def cut(pieces: Line, size: int) -> Line:
+    """The pieces within ``size`` cells; when cut, the last one ends with an ellipsis."""
+    if _line_len(pieces) <= size:
+        return pieces
     kept: Line = []
     room = size - 1
     for text, style in pieces:
@@ -233,5 +235,6 @@ def _cut(pieces: Line, size: int) -> Line:
         part = text if cell_len(text) <= room else set_cell_size(text, room)
         kept.append((part, style))
         room -= cell_len(part)
-    kept.append(("…", kept[-1][1] if kept else ""))
-    return kept
+    if kept:
+        kept[-1] = (kept[-1][0] + "…", kept[-1][1])
+    return kept or [("…", "")]

@@ -33,6 +33,7 @@ from rich.text import Text
 from sessionctl.domain.rounds import FINAL, Status
 from sessionctl.domain.times import format_local, to_zone
 from sessionctl.render.console import UNLIMITED
+from sessionctl.render.grid import cut
 from sessionctl.render.text import clean
 
 if TYPE_CHECKING:
@@ -297,7 +298,7 @@ def _card_text(segment: _Segment, span: int, *, show_program: bool) -> Line:
     number = f"#{card.view.id}"
     head = 1 + cell_len(number)
     if head >= span:
-        return _cut([(lead, style), (number, f"bold {style}")], span)
+        return cut([(lead, style), (number, f"bold {style}")], span)
     tail = f"→{card.matches:%H:%M}" if segment.ends else ""
     if head + cell_len(tail) > span:
         tail = "→" if segment.ends else ""
@@ -324,25 +325,8 @@ def _label(opens: str, name: str, *, room: int, style: str) -> Line:
         opens = ""
     if room - cell_len(opens) < 1 + _MIN_NAME:
         return []
-    name = _cut([(name, style)], room - cell_len(opens) - 1)[0][0]
+    name = cut([(name, style)], room - cell_len(opens) - 1)[0][0]
     return [(opens, style), (" ", ""), (name, style)]
-
-
-def _cut(line: Line, size: int) -> Line:
-    """The pieces within ``size`` cells; when cut, the last one ends with an ellipsis."""
-    if sum(cell_len(text) for text, _ in line) <= size:
-        return line
-    kept: Line = []
-    room = size - 1
-    for text, style in line:
-        if room <= 0:
-            break
-        part = text if cell_len(text) <= room else set_cell_size(text, room)
-        kept.append((part, style))
-        room -= cell_len(part)
-    if kept:
-        kept[-1] = (kept[-1][0] + "…", kept[-1][1])
-    return kept or [("…", "")]
 
 
 def _footer(
