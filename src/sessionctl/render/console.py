@@ -27,25 +27,23 @@ UNLIMITED = 1 << 20
 
 
 def out() -> Console:
-    return Console(
-        color_system=_color_system(),
-        highlight=False,
-        emoji=False,
-        markup=False,
-        soft_wrap=False,
-        width=width(sys.stdout),
-    )
+    return _console(stderr=False)
 
 
 def err() -> Console:
+    return _console(stderr=True)
+
+
+def _console(*, stderr: bool) -> Console:
+    """Text as given, never parsed for markup, emoji or highlights; stderr soft-wraps its lines."""
     return Console(
-        stderr=True,
+        stderr=stderr,
         color_system=_color_system(),
         highlight=False,
         emoji=False,
         markup=False,
-        soft_wrap=True,
-        width=width(sys.stderr),
+        soft_wrap=stderr,
+        width=width(sys.stderr if stderr else sys.stdout),
     )
 
 
