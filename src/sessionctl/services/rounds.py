@@ -125,8 +125,13 @@ def program_zone(db: Database, name: str) -> ZoneInfo:
 
 
 def get_round(db: Database, round_id: int) -> RoundView:
-    with db.session() as s:
-        return view_of(s, find_round(s, round_id))
+    """One round's view, read as plain rows like ``list`` (``show --watch`` reads it often)."""
+    with db.connection() as conn:
+        rows = conn.execute(_select_views().where(tables.round_.c.id == round_id)).all()
+        views = _views(rows, figures=_load_figures(conn, [round_id]))
+    if not views:
+        raise _no_round(round_id)
+    return views[0]
 
 
 def find_round(s: Session, round_id: int, *, lock: bool = False) -> Round:
@@ -135,12 +140,12 @@ def find_round(s: Session, round_id: int, *, lock: bool = False) -> Round:
 
     found = s.get(Round, round_id, with_for_update=lock)
     if found is None:
-        raise NotFoundError(f"no round {round_id}: see 'sessionctl list'")
+        raise _no_round(round_id)
     return found
 
 
-def view_of(s: Session, r: Round) -> RoundView:
-    return views_of(s, [r])[0]
+def _no_round(round_id: int) -> NotFoundError:
+    return NotFoundError(f"no round {round_id}: see 'sessionctl list'")
 
 
 def views_of(s: Session, rounds: Sequence[Round]) -> list[RoundView]:
