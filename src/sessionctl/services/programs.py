@@ -233,19 +233,7 @@ def _select_infos() -> Select[Any]:
 
 
 def _info(s: Session, p: Program) -> ProgramInfo:
-    """The program as just written in ``s``, with its count of active members."""
-    m = tables.member
-    query = select(func.count()).where(m.c.program_id == p.id, m.c.active)
-    members = s.execute(query).scalar_one()
-    return ProgramInfo(
-        name=p.name,
-        title=p.title,
-        timezone=p.timezone,
-        opt_in=p.opt_in,
-        group_size=p.group_size,
-        sender=p.sender,
-        link_base=p.link_base,
-        members=members,
-        grace_hours=p.grace_hours,
-        lookback=p.lookback,
-    )
+    """The program as just written in ``s``, read back as ``program show`` reads it."""
+    s.flush()
+    row = s.execute(_select_infos().where(tables.program.c.id == p.id)).one()
+    return ProgramInfo(**row._mapping)
