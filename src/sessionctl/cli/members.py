@@ -89,7 +89,7 @@ def import_(
         state(ctx).database(), program, read_text(file), now=clock.now()
     )
     if report.ignored:
-        console.err().print(console.plain(f"note: ignored columns: {', '.join(report.ignored)}"))
+        console.note(f"ignored columns: {', '.join(report.ignored)}")
     if as_json:
         console.print_json(report.to_json())
     else:
@@ -137,7 +137,7 @@ def show(
     if as_json:
         console.print_json(detail.to_json())
     else:
-        console.out().print(render.panel(detail))
+        console.show(render.panel(detail))
 
 
 @app.command("set")
@@ -181,7 +181,7 @@ def set_(
     if as_json:
         console.print_json(changed.after.to_json())
     else:
-        console.out().print(render.changed(changed, program=program))
+        console.line(render.changed(changed, program=program))
 
 
 @app.command("remove")

@@ -207,11 +207,12 @@ def ics(
     import sys
 
     from sessionctl.errors import InputError
+    from sessionctl.render import console
     from sessionctl.services.calendar import export_ics
 
     export = export_ics(state(ctx).database(), program)
     for note in export.skipped:
-        sys.stderr.write(f"note: {note}\n")
+        console.note(note)
     if output is None:
         sys.stdout.buffer.write(export.data)
         sys.stdout.flush()
