@@ -211,13 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
             return action(self.database, token, now=self.now())
         except TokenError:
             self._reply(HTTPStatus.BAD_REQUEST, "Invalid link", f"<p>{_e(_INVALID)}</p>")
-        except responses.MemberRemovedError as err:  # in the member's words, not the admin's
-            body = (
-                f"<p>{_e(err.email)} is no longer a member of {_e(err.program_title)}: "
-                "this answer cannot be recorded.</p>"
-            )
-            self._reply(HTTPStatus.CONFLICT, "Answer not recorded", body)
-        except responses.AnswersClosedError as err:
+        except responses.AnswersClosedError as err:  # a removed member's too: in their words
             page = f"<p>{_e(err.for_member)}</p>"
             self._reply(HTTPStatus.CONFLICT, "Answer not recorded", page)
         except Exception as err:  # whatever it is, the page shows no internals; stderr does

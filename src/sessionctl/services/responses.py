@@ -89,10 +89,10 @@ class MemberRemovedError(AnswersClosedError):
     """An answer from a member who was removed from the program: it would not count."""
 
     def __init__(self, message: str, *, email: str, program_title: str) -> None:
-        for_member = f"{email} is no longer a member of {program_title}."
+        for_member = (
+            f"{email} is no longer a member of {program_title}: this answer cannot be recorded."
+        )
         super().__init__(message, for_member=for_member)
-        self.email = email
-        self.program_title = program_title
 
 
 def read_token(db: Database, token: str, *, now: datetime) -> TokenAnswer:
