@@ -34,16 +34,6 @@ class Column(NamedTuple):
     minimum: int = 4
 
 
-def cell(*pieces: Piece | str) -> Cell:
-    """A one-line cell from pieces; a bare string has no style."""
-    return [[(p, "") if isinstance(p, str) else p for p in pieces]]
-
-
-def stacked(*lines: Piece) -> Cell:
-    """A cell of several lines, one piece each."""
-    return [[line] for line in lines]
-
-
 class Grid:
     """A renderable table of ``rows`` under ``columns``, at most ``width`` cells wide."""
 
@@ -78,8 +68,7 @@ class Grid:
         return "─" * (sum(self.widths) + len(GAP) * (len(self.widths) - 1))
 
     def _segments(self) -> Iterator[Segment]:
-        header = [cell((c.header, "bold")) for c in self.columns]
-        yield from self._line([h[0] for h in header])
+        yield from self._line([[(c.header, "bold")] for c in self.columns])
         yield Segment(self._rule(), _style("dim"))
         yield Segment.line()
         for row in self.rows:

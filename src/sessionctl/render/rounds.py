@@ -127,7 +127,6 @@ def _row(
     v: RoundView, opt_in: str, match: str, *, program: str | None, stacked: bool
 ) -> list[Cell]:
     """One round's cells; ``program`` is its clean name, None where the column is not shown."""
-    # Cells are written out rather than built with grid.cell(): a thousand rows add up.
     dim = "dim" if v.status in FINAL else ""
     f = v.figures
     row: list[Cell] = [[[(SWATCH, v.color), (f" {v.id}", "")]], [[(str(v.number), "")]]]
