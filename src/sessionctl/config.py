@@ -187,13 +187,6 @@ def local_zone_name() -> str:
 
 
 def _is_zone(name: str) -> bool:
-    from sessionctl.domain.times import load_zone
-    from sessionctl.errors import InputError
+    from sessionctl.domain.times import find_zone
 
-    if not name:
-        return False
-    try:
-        load_zone(name)
-    except InputError:
-        return False
-    return True
+    return bool(name) and find_zone(name) is not None

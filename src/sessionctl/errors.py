@@ -31,7 +31,9 @@ def naming(option: str) -> Iterator[None]:
     try:
         yield
     except InputError as err:
-        raise type(err)(f"{option}: {err.message}") from None
+        err.message = f"{option}: {err.message}"  # in place: subclasses keep their own fields
+        err.args = (err.message,)
+        raise
 
 
 class NotFoundError(InputError):
