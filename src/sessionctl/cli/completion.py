@@ -148,9 +148,9 @@ def _round_statuses(ctx: Context, typed: str) -> list[Candidate]:
 
 
 def _message_statuses(ctx: Context, typed: str) -> list[Candidate]:
-    from sessionctl.services.messages import STATUSES
+    from sessionctl.domain.messages import STATUSES
 
-    return _values(tuple(STATUSES), ctx, typed)
+    return _values(STATUSES, ctx, typed)
 
 
 def _repeats(ctx: Context, typed: str) -> list[Candidate]:

@@ -52,10 +52,11 @@ def round_status(text: str) -> str:
 
 
 def message_status(text: str) -> str:
-    from sessionctl.services.messages import STATUSES
+    from sessionctl.domain.messages import STATUSES
 
     if text not in STATUSES:
-        raise typer.BadParameter(f"invalid status {text!r}: use pending, sending, sent or failed")
+        choices = f"{', '.join(STATUSES[:-1])} or {STATUSES[-1]}"
+        raise typer.BadParameter(f"invalid status {text!r}: use {choices}")
     return text
 
 

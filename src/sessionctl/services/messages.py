@@ -13,9 +13,6 @@ from sessionctl.services.rounds import find_round
 from sessionctl.store.engine import Database
 from sessionctl.store.models import Member, Message
 
-# As stored, and as shown: ``sending`` is a message a run has claimed and is (or was) sending.
-STATUSES = ("pending", "sending", "sent", "failed")
-
 
 @dataclass(frozen=True)
 class MessageInfo:
