@@ -111,3 +111,14 @@ def test_every_pair_in_a_group_is_checked(cli: Invoke) -> None:
         second = cli("groups", "2").stdout
     for a, b in combinations(["Member 00", "Member 01", "Member 02"], 2):
         assert f"{a} & {b}: round 1" in second
+
+
+def test_an_unknown_tz_is_refused_with_json_too(cli: Invoke) -> None:
+    with time_machine.travel(START, tick=False):
+        assert cli("program", "add", "duo", "--tz", "UTC").code == 0
+        _members(cli, "duo", 2)
+        assert cli("schedule", "duo", "--opt-in", "now", "--match", "2026-11-27 09:00").code == 0
+        for extra in ([], ["--json"]):
+            refused = cli("groups", "1", "--tz", "Nowhere/Town", *extra)
+            assert (refused.code, refused.stdout) == (2, "")
+            assert refused.stderr.startswith("error: --tz: unknown timezone 'Nowhere/Town'")

@@ -169,12 +169,13 @@ def groups(
     from sessionctl.services.groups import round_groups
     from sessionctl.services.rounds import get_round
 
+    shown = times.zone(tz) if tz else None  # checked with --json too, though JSON shows no time
     db = state(ctx).database()
     info = round_groups(db, round_id, preview=preview)
     if as_json:
         console.print_json(info.to_json())
     else:
-        zone = times.zone(tz) if tz else get_round(db, round_id).zone
+        zone = shown or get_round(db, round_id).zone
         console.show(runs.groups(info, zone=zone))
 
 
