@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from rich.text import Text
+if TYPE_CHECKING:  # clean() serves error lines and Tab presses, which need no Rich
+    from rich.text import Text
 
 # C0 and C1 controls, DEL, and the bidirectional overrides and isolates that can reorder a line.
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u061c]")
@@ -33,6 +35,8 @@ def literal(value: object, style: str = "", *, multiline: bool = False) -> Text:
 
     With ``multiline``, line breaks stay line breaks; every other control is still escaped.
     """
+    from rich.text import Text
+
     if multiline:
         return Text("\n".join(clean(line) for line in str(value).split("\n")), style=style)
     return Text(clean(value), style=style)
