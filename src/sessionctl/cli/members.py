@@ -45,8 +45,9 @@ def add(
     from sessionctl import clock
     from sessionctl.render import console, tables
     from sessionctl.services import members
+    from sessionctl.services.member_rows import MemberRow
 
-    row = members.MemberRow(email, name, team)
+    row = MemberRow(email, name, team)
     added = members.add_member(state(ctx).database(), program, row, now=clock.now())
     if as_json:
         console.print_json(added.member.to_json())

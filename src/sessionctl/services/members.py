@@ -18,8 +18,6 @@ from sessionctl.services.programs import get_program
 from sessionctl.store.engine import Database
 from sessionctl.store.models import GroupMember, Member, Message, Program, Response, Round
 
-__all__ = ["MemberRow", "parse_csv"]
-
 
 @dataclass(frozen=True)
 class MemberInfo:

@@ -522,7 +522,7 @@ def _move_following(
             continue
         occurrence = rule.occurrence(later.series_index)
         if occurrence.match.instant >= HORIZON:
-            subject = f"round {later.id} (match {occurrence.match.local:%Y-%m-%d %H:%M})"
+            subject = f"round {later.id} (match {_wall(occurrence.match.local)})"
             raise too_far(subject, fix="drop --following to move this round alone")
         later.timezone = zone.key
         later.opt_in_at = None if occurrence.opt_in is None else occurrence.opt_in.instant

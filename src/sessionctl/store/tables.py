@@ -35,7 +35,7 @@ series = table(
     column("repeat", String),
 )
 
-# The columns of a round that views show, in the order RoundView takes them.
+# The columns of a round that views read (each query names its own, in its own order).
 round_ = table(
     "round",
     column("id", Integer),
