@@ -266,8 +266,7 @@ def _upsert(
     _apply(member, row)
     member.active = True
     member.removed_at = None
-    s.add(member)
-    s.flush()
+    s.add(member)  # written at commit, all rows of an import in one batch
     return member
 
 
