@@ -25,7 +25,7 @@ _FAR_WALL = HORIZON.replace(tzinfo=None) + timedelta(days=1)
 # Path components of an IANA name: letters, digits, "_", "+", "-"; no ".", so no traversal.
 _ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]+(?:/[A-Za-z0-9_+-]+)*")
 _NUMERIC_ABBREVIATION = re.compile(r"[+-]\d{2,6}", re.ASCII)
-_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def load_zone(name: str) -> ZoneInfo:
@@ -213,7 +213,7 @@ def format_local(instant: datetime, zone: ZoneInfo, *, weekday: bool = False) ->
     abbreviation = local.tzname() or ""
     if _NUMERIC_ABBREVIATION.fullmatch(abbreviation) or not abbreviation:
         abbreviation = f"UTC{_offset_text(local.utcoffset())}"
-    day = f"{_WEEKDAYS[local.weekday()]} " if weekday else ""
+    day = f"{WEEKDAYS[local.weekday()][:3]} " if weekday else ""
     return f"{day}{local:%Y-%m-%d %H:%M} {abbreviation}"
 
 

@@ -27,7 +27,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sessionctl.domain.times import to_zone, too_far
+from sessionctl.domain.times import WEEKDAYS, to_zone, too_far
 from sessionctl.errors import InputError
 
 if TYPE_CHECKING:
@@ -60,7 +60,6 @@ _LEAD = re.compile(
 _WORD = re.compile(r"[A-Za-z]+")
 _TWELVE_HOUR = re.compile(r"(?<![\d:])(\d+)(?:[:h]\d+)*\s*[ap]\.?(?:m\.?)?(?![a-z])", re.I)
 _RANGE = re.compile(r"(\w+) must be in (\d+)\.\.(\d+)")
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass(frozen=True)
@@ -218,7 +217,7 @@ def _relative(
     if weekday is not None and not lead["next"] and _has_date(rest):
         day, clock = _dated(rest, today=today, upcoming=upcoming)
         if day.weekday() != weekday:
-            raise _Invalid(f"{day} is a {_WEEKDAYS[day.weekday()]}, not a {_WEEKDAYS[weekday]}")
+            raise _Invalid(f"{day} is a {WEEKDAYS[day.weekday()]}, not a {WEEKDAYS[weekday]}")
         return day, clock
     if weekday is None and (word not in ("today", "tomorrow") or lead["next"]):
         if lead["next"]:

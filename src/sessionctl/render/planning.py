@@ -31,7 +31,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.text import Text
 
 from sessionctl.domain.rounds import FINAL, Status
-from sessionctl.domain.times import format_local, to_zone
+from sessionctl.domain.times import WEEKDAYS, format_local, to_zone
 from sessionctl.render.console import UNLIMITED
 from sessionctl.render.grid import cut
 from sessionctl.render.text import clean
@@ -43,7 +43,6 @@ if TYPE_CHECKING:
     from sessionctl.services.rounds import RoundView
 
 TODAY = "▶"
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _GAP = 1
 _MIN_CELL, _MAX_CELL = 3, 32
@@ -249,7 +248,7 @@ _DAY_FORMS = ("{name} {day}", "{short} {day}", "{day}")
 
 def _day_label(day: date, form: int) -> str:
     """``Wed 10``, ``We 10`` or ``10`` for narrower cells."""
-    name = _DAYS[day.weekday()]
+    name = WEEKDAYS[day.weekday()][:3]
     return _DAY_FORMS[form].format(name=name, short=name[:2], day=day.day)
 
 

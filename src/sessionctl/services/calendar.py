@@ -48,7 +48,7 @@ from sqlmodel import Session, col, select
 from sessionctl import __version__
 from sessionctl.domain.recurrence import SeriesRule
 from sessionctl.domain.rounds import Status
-from sessionctl.domain.times import HORIZON, format_local, load_zone, resolve_local
+from sessionctl.domain.times import HORIZON, WEEKDAYS, format_local, load_zone, resolve_local
 from sessionctl.services.programs import get_program
 from sessionctl.services.scheduling import rule_of
 from sessionctl.store.engine import Database
@@ -56,7 +56,6 @@ from sessionctl.store.models import Program, Round, Series
 
 PRODID = f"-//sessionctl//sessionctl {__version__}//EN"
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 _EVERY = {1: "every week", 2: "every 2 weeks", 3: "every 3 weeks", 4: "every 4 weeks"}
 
 
@@ -337,7 +336,7 @@ def _describe_series(plan: _Plan, series: Series, prog: Program) -> str:
 
 
 def _weekly(wall: datetime) -> str:
-    return f"{_WEEKDAYS[wall.weekday()]} {wall:%H:%M}"
+    return f"{WEEKDAYS[wall.weekday()]} {wall:%H:%M}"
 
 
 # --- VTIMEZONE ---------------------------------------------------------------------------------
