@@ -127,13 +127,18 @@ def form_groups(
     search = _Search(people, history=history, group_size=group_size, lookback=lookback)
     groups = search.solve(rng)
     extras = _choose_extras(groups, people=people, history=history, group_size=group_size, rng=rng)
-    repeats = sum(1 for g in groups for a, b in combinations(g, 2) if b in search.met[a])
+    repeats = _repeats(groups, search.met)
     return Result(
         groups=sorted(sorted(keys[p] for p in g) for g in groups),
         no_match=[],
         extras=frozenset(keys[p] for p in extras),
         repeated_pairs=repeats,
     )
+
+
+def _repeats(groups: list[list[int]], met: list[dict[int, int]]) -> int:
+    """How many pairs within the groups met before."""
+    return sum(1 for g in groups for a, b in combinations(g, 2) if b in met[a])
 
 
 def _count_rounds(history: Sequence[PastRound], lookback: int | None) -> list[PastRound]:
@@ -250,11 +255,10 @@ class _Search:
             # The fewest repeats may need a trio of three who never met, and another matching
             # than Edmonds' for the rest: swaps can miss that too. The search draws on a copy
             # of the random state so that, when it finds nothing better, nothing changes.
-            self._place(best)
             fork = random.Random()
             fork.setstate(rng.getstate())
             trio = fewer_repeats(
-                grown, self.met, repeats=self._repeats(), work=_TRIO_WORK, rng=fork
+                grown, self.met, repeats=_repeats(best, self.met), work=_TRIO_WORK, rng=fork
             )
             if trio is not None:
                 self._place(trio)
@@ -374,9 +378,6 @@ class _Search:
             cost += sum(self._cost(a, b) for a, b in combinations(group, 2))
             cost += self._violations(gi, self.prev_count[gi]) * self.extra_unit
         return cost
-
-    def _repeats(self) -> int:
-        return sum(1 for g in self.groups for a, b in combinations(g, 2) if b in self.met[a])
 
     def _cost(self, a: int, b: int) -> int:
         team = self.team[a]
