@@ -372,6 +372,4 @@ def _plain(line: Line, width: int) -> str:
     text = "".join([t for t, _ in line]).rstrip()
     if (len(text) if text.isascii() else cell_len(text)) <= width:
         return text
-    fitted = Text(text)
-    fitted.truncate(width, overflow="ellipsis")
-    return fitted.plain
+    return cut([(text, "")], width)[0][0]
