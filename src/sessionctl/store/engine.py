@@ -191,6 +191,8 @@ def _is_empty_file(path: Path) -> bool:
 
 
 def _is_read_only(path: Path) -> bool:
+    """Whether ``path`` (a file or a folder) cannot be written: a read-only mount, or no
+    permission. When that cannot be told, it is taken as writable: SQLite's own error says why."""
     try:
         on_read_only_mount = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
     except OSError:
@@ -232,10 +234,7 @@ def _read_only_uri(path: Path) -> str:
     """A URI that opens ``path`` read-only; ``immutable`` where SQLite could not make its
     shared-memory file (a read-only folder) and no write-ahead log holds newer pages."""
     query = "mode=ro"
-    folder_writable = os.access(path.parent, os.W_OK) and not (
-        os.statvfs(path.parent).f_flag & os.ST_RDONLY
-    )
-    if not folder_writable and not os.path.exists(f"{path}-wal"):
+    if _is_read_only(path.parent) and not os.path.exists(f"{path}-wal"):
         query += "&immutable=1"
     return f"file:{quote(str(path))}?{query}"
 
