@@ -9,14 +9,12 @@ subprocesses in the environment the shells' completion scripts set, and alternat
 ``member remove PROGRAM <Tab>`` for fish (200 emails with names), ``list --tz <Tab>`` (every
 zone), and the baseline ``python -c "import typer"``. Prints the medians of wall and CPU time
 (on a busy machine, read the CPU times). Target: each completion under 0.5 s, the point where a
-Tab press feels slow.
+Tab press feels slow. sessionctl is compiled to bytecode first, as in the other benchmarks.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import os
 import resource
 import statistics
@@ -24,8 +22,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
 from pathlib import Path
+
+from common import compile_sessionctl, run_cli, seed_rounds
 
 PROGRAMS = 10
 ROUNDS = 100
@@ -46,27 +45,12 @@ COMPLETIONS = {
 
 
 def _seed(db: Path) -> None:
-    os.environ["SESSIONCTL_DB"] = str(db)
-    from sessionctl.cli import run
-
-    monday = date.today() + timedelta(days=7 - date.today().weekday())
-    commands: list[list[str]] = []
-    for index in range(PROGRAMS):
-        name = f"program-{index:02d}"
-        day = monday + timedelta(days=index % 5)
-        commands.append(["program", "add", name, "--tz", "Europe/Paris"])
-        window = ["--opt-in", f"{day} 09:00", "--match", f"{day + timedelta(days=2)} 10:00"]
-        commands.append(["schedule", name, *window, "--repeat", "weekly", "--count", str(ROUNDS)])
-    with contextlib.redirect_stdout(io.StringIO()):
-        for args in commands:
-            if run(args) != 0:
-                raise SystemExit(f"seeding failed: sessionctl {' '.join(args)}")
-        rows = "\n".join(f"m{i:03d}@example.com,Member {i}" for i in range(MEMBERS))
-        with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as csv:
-            csv.write(f"email,name\n{rows}\n")
-        if run(["member", "import", "program-00", csv.name]) != 0:
-            raise SystemExit("seeding failed: member import")
-        os.unlink(csv.name)
+    seed_rounds(db, programs=PROGRAMS, rounds=ROUNDS)
+    rows = "\n".join(f"m{i:03d}@example.com,Member {i}" for i in range(MEMBERS))
+    with tempfile.NamedTemporaryFile("w", suffix=".csv", delete=False) as csv:
+        csv.write(f"email,name\n{rows}\n")
+    run_cli([["member", "import", "program-00", csv.name]])
+    os.unlink(csv.name)
 
 
 def _environment(instruction: str, typed: str) -> dict[str, str]:
@@ -98,6 +82,7 @@ def main() -> None:
     parser.add_argument("--warmups", type=int, default=2, help="untimed rounds first (default 2)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
+    compile_sessionctl()
     runs = {"baseline": (BASELINE, dict(os.environ))}
     with tempfile.TemporaryDirectory(prefix="sessionctl-bench-") as folder:
         _seed(Path(folder) / "bench.db")

@@ -24,15 +24,15 @@ missed.
 from __future__ import annotations
 
 import argparse
-import compileall
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from common import compile_sessionctl, time_run
 
 SESSIONCTL = "from sessionctl.cli import main; main()"
 
@@ -87,32 +87,17 @@ def _comparisons() -> list[Comparison]:
     ]
 
 
-def _time_once(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall-clock and CPU seconds (user + system) of one run of ``argv``."""
-    start = time.perf_counter()
-    process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    assert process.stderr is not None
-    errors = process.stderr.read()  # to its end before waiting: a full pipe would block it
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    process.returncode = code = os.waitstatus_to_exitcode(status)
-    process.stderr.close()
-    if code != 0:
-        raise SystemExit(f"{' '.join(argv)} failed ({code}): {errors.decode()}")
-    return elapsed, usage.ru_utime + usage.ru_stime
-
-
 def _measure(comparison: Comparison, env: dict[str, str], *, rounds: int, warmups: int) -> Outcome:
     for _ in range(warmups):
-        _time_once(comparison.command, env)
-        _time_once(comparison.baseline, env)
+        time_run(comparison.command, env)
+        time_run(comparison.baseline, env)
     command_times: list[tuple[float, float]] = []
     baseline_times: list[tuple[float, float]] = []
     for index in range(rounds):
         # Alternate which side goes first too, so neither always follows the other.
         pair = [(comparison.command, command_times), (comparison.baseline, baseline_times)]
         for argv, times in pair if index % 2 == 0 else reversed(pair):
-            times.append(_time_once(argv, env))
+            times.append(time_run(argv, env))
     return Outcome(
         comparison,
         statistics.median(t[0] for t in command_times),
@@ -120,14 +105,6 @@ def _measure(comparison: Comparison, env: dict[str, str], *, rounds: int, warmup
         statistics.median(t[1] for t in command_times),
         statistics.median(t[1] for t in baseline_times),
     )
-
-
-def _compile_sessionctl() -> None:
-    import sessionctl
-
-    folder = Path(sessionctl.__file__).parent
-    if not compileall.compile_dir(folder, quiet=1):
-        raise SystemExit(f"cannot compile {folder}")
 
 
 def _environment(folder: Path) -> dict[str, str]:
@@ -161,7 +138,7 @@ def main() -> int:
     parser.add_argument("--warmups", type=int, default=2, help="untimed runs of each side first")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
-    _compile_sessionctl()
+    compile_sessionctl()
 
     with tempfile.TemporaryDirectory(prefix="sessionctl-bench-") as folder:
         env = _environment(Path(folder))

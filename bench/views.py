@@ -21,17 +21,14 @@ misses the target.
 from __future__ import annotations
 
 import argparse
-import compileall
-import contextlib
-import io
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
 from pathlib import Path
+
+from common import compile_sessionctl, seed_rounds, time_run
 
 PROGRAMS = 10
 ROUNDS = 100
@@ -46,40 +43,6 @@ VIEWS: dict[str, tuple[list[str], str | None]] = {
 }
 
 
-def _seed(db: Path) -> None:
-    """10 programs x 100 weekly rounds, through the CLI entry point, output discarded."""
-    os.environ["SESSIONCTL_DB"] = str(db)
-    from sessionctl.cli import run
-
-    monday = date.today() + timedelta(days=7 - date.today().weekday())
-    commands: list[list[str]] = []
-    for index in range(PROGRAMS):
-        name = f"program-{index:02d}"
-        day = monday + timedelta(days=index % 5)
-        sender = ["--sender", f"{name}@example.com"]  # without one, a note on stderr
-        commands.append(["program", "add", name, "--tz", "Europe/Paris", *sender])
-        match = day + timedelta(days=2)
-        window = ["--opt-in", f"{day} 09:00", "--match", f"{match} 10:00"]
-        commands.append(["schedule", name, *window, "--repeat", "weekly", "--count", str(ROUNDS)])
-    with contextlib.redirect_stdout(io.StringIO()):
-        for args in commands:
-            code = run(args)
-            if code != 0:
-                raise SystemExit(f"seeding failed: sessionctl {' '.join(args)} exited {code}")
-
-
-def _time(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall-clock and CPU seconds (user + system) of one run of ``command``."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL)
-    _, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} exited {process.returncode}")
-    return elapsed, usage.ru_utime + usage.ru_stime
-
-
 def _measure(
     env: dict[str, str], *, rounds: int, warmups: int
 ) -> dict[str, list[tuple[float, float]]]:
@@ -91,7 +54,7 @@ def _measure(
         shift = index % len(names)
         for name in names[shift:] + names[:shift]:
             command, columns = commands[name]
-            timed = _time(command, _with_columns(env, columns))
+            timed = time_run(command, _with_columns(env, columns))
             if index >= warmups:
                 samples[name].append(timed)
     return samples
@@ -102,25 +65,17 @@ def _with_columns(env: dict[str, str], columns: str | None) -> dict[str, str]:
     return rest if columns is None else {**rest, "COLUMNS": columns}
 
 
-def _compile_sessionctl() -> None:
-    import sessionctl
-
-    folder = Path(sessionctl.__file__).parent
-    if not compileall.compile_dir(folder, quiet=1):
-        raise SystemExit(f"cannot compile {folder}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15, help="timed rounds (default 15)")
     parser.add_argument("--warmups", type=int, default=2, help="untimed rounds first (default 2)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     args = parser.parse_args()
-    _compile_sessionctl()
+    compile_sessionctl()
     with tempfile.TemporaryDirectory(prefix="sessionctl-bench-") as folder:
         db = Path(folder) / "bench.db"
         started = time.perf_counter()
-        _seed(db)
+        seed_rounds(db, programs=PROGRAMS, rounds=ROUNDS)
         seeded = time.perf_counter() - started
         print(f"seeded {PROGRAMS} programs x {ROUNDS} weekly rounds in {seeded:.1f} s")
         print(f"load average at start {os.getloadavg()[0]:.1f}, {os.cpu_count()} CPUs")
