@@ -36,9 +36,17 @@ class _HasEmailKey(Protocol):
 
 @dataclass(frozen=True)
 class Claim:
+    """What a token lets its holder do: answer a round (``answer``), or, with ``leave``, leave
+    the round's program (the one-click unsubscribe link of every email)."""
+
     round_id: int
     member_id: int
     answer: bool
+    leave: bool = False
+
+    @property
+    def letter(self) -> str:
+        return "u" if self.leave else "y" if self.answer else "n"
 
 
 def binding(r: _HasSeed, member: _HasEmailKey) -> str:
@@ -48,7 +56,7 @@ def binding(r: _HasSeed, member: _HasEmailKey) -> str:
 
 def sign(claim: Claim, *, secret: bytes, binding: str) -> str:
     """A URL-safe token for ``claim``."""
-    payload = f"{_VERSION}.{claim.round_id}.{claim.member_id}.{'y' if claim.answer else 'n'}"
+    payload = f"{_VERSION}.{claim.round_id}.{claim.member_id}.{claim.letter}"
     encoded = _b64(payload.encode())
     return f"{encoded}.{_b64(_mac(encoded, secret, binding))}"
 
@@ -77,9 +85,9 @@ def _decode(encoded: str) -> Claim:
         )
     except (ValueError, UnicodeDecodeError):
         raise invalid() from None
-    if version != _VERSION or answer not in ("y", "n") or not _ids(round_id, member_id):
+    if version != _VERSION or answer not in ("y", "n", "u") or not _ids(round_id, member_id):
         raise invalid()
-    return Claim(int(round_id), int(member_id), answer == "y")
+    return Claim(int(round_id), int(member_id), answer == "y", leave=answer == "u")
 
 
 def _ids(*texts: str) -> bool:

@@ -6,17 +6,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, union, update
+from sqlalchemy import func, union
 from sqlmodel import Session, col, select
 
 from sessionctl.domain import validation
-from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import iso, load_zone
 from sessionctl.errors import InputError, NotFoundError
 from sessionctl.services.member_rows import MemberRow, parse_csv, validated
+from sessionctl.services.membership import deactivate
 from sessionctl.services.programs import get_program
 from sessionctl.store.engine import Database
-from sessionctl.store.models import GroupMember, Member, Message, Program, Response, Round
+from sessionctl.store.models import GroupMember, Member, Message, Program
 
 
 @dataclass(frozen=True)
@@ -190,44 +190,8 @@ def remove_member(db: Database, program: str, email: str, *, now: datetime) -> M
                 f"{email} is not an active member of {program}: "
                 f"see 'sessionctl member list {program}'"
             )
-        # The open rounds are locked, as answers and matching lock them: an answer or a match
-        # either comes first and is undone here, or waits and sees the member removed.
-        open_rounds = [
-            i
-            for i in s.exec(
-                select(Round.id)
-                .where(Round.program_id == prog.id, Round.status == Status.OPEN)
-                .order_by(col(Round.id))
-                .with_for_update()
-            )
-            if i is not None
-        ]
-        member.active = False
-        member.removed_at = now
-        s.add(member)
-        if open_rounds:
-            _withdraw(s, member, prog, open_rounds)
+        deactivate(s, member, prog, now=now)
         return _info(member)
-
-
-def _withdraw(s: Session, member: Member, prog: Program, round_ids: list[int]) -> None:
-    s.execute(
-        delete(Response).where(
-            col(Response.member_id) == member.id, col(Response.round_id).in_(round_ids)
-        )
-    )
-    s.execute(
-        update(Message)
-        .where(
-            col(Message.member_id) == member.id,
-            col(Message.round_id).in_(round_ids),
-            col(Message.kind) == "opt_in",
-            col(Message.status) == "pending",
-        )
-        .values(
-            status="failed", last_error=f"not sent: {member.email} was removed from {prog.name}"
-        )
-    )
 
 
 def _existing(s: Session, prog: Program, email: str) -> Member:
@@ -266,6 +230,7 @@ def _upsert(
     _apply(member, row)
     member.active = True
     member.removed_at = None
+    member.left_reason = None
     s.add(member)  # written at commit, all rows of an import in one batch
     return member
 

@@ -30,6 +30,8 @@ class Program(SQLModel, table=True):
     lookback: int | None = None  # how many past rounds matching counts; None: all
     # JSON {kind: [subject, body]} replacing the default templates
     templates: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reply_to: str | None = None  # where members reply; read back by the inbox
+    bounce_limit: int = 3  # consecutive hard bounces that deactivate a member
 
 
 class Member(SQLModel, table=True):
@@ -45,6 +47,8 @@ class Member(SQLModel, table=True):
     active: bool = True
     created_at: datetime = Field(sa_column=_utc_column())
     removed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    left_reason: str | None = None  # why they left by themselves: unsubscribed, bounced
+    paused_until: date | None = None  # the first day a paused member is invited again
 
 
 class Series(SQLModel, table=True):
@@ -139,3 +143,23 @@ class Message(SQLModel, table=True):
     claimed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     created_at: datetime = Field(sa_column=_utc_column())
+    bounced_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+
+
+class Inbound(SQLModel, table=True):
+    """One email read from the inbox, by its own Message-ID: written in the same transaction
+    as what it changed, so that it counts once whoever reads it and however often."""
+
+    __tablename__ = "inbound"
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: str = Field(unique=True)
+    outcome: str = Field(index=True)  # see services.inbox.Outcome
+    program_id: int | None = Field(default=None, foreign_key="program.id")
+    round_id: int | None = Field(default=None, foreign_key="round.id")
+    member_id: int | None = Field(default=None, foreign_key="member.id")
+    sender: str
+    subject: str
+    detail: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    received_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    processed_at: datetime = Field(sa_column=_utc_column())

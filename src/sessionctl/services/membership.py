@@ -1,0 +1,70 @@
+"""A member's own moves: leaving a program (an unsubscribe, repeated bounces) and pausing.
+
+The admin's ``member remove`` and these share one rule: leaving takes the member out of the
+rounds not matched yet (their answer no longer counts, their unsent invitation is not sent)
+and keeps the rounds already matched as they were.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import delete, update
+from sqlmodel import Session, col, select
+
+from sessionctl.domain.rounds import Status
+from sessionctl.store.models import Member, Message, Program, Response, Round
+
+
+def deactivate(
+    s: Session, member: Member, program: Program, *, now: datetime, reason: str | None = None
+) -> bool:
+    """Take ``member`` out of ``program``; False when they were out already. ``reason`` says
+    why they left by themselves (None: the admin removed them). The caller holds the program's
+    row lock."""
+    if not member.active:
+        return False
+    # The open rounds are locked, as answers and matching lock them: an answer or a match
+    # either comes first and is undone here, or waits and sees the member gone.
+    open_rounds = [
+        i
+        for i in s.exec(
+            select(Round.id)
+            .where(Round.program_id == program.id, Round.status == Status.OPEN)
+            .order_by(col(Round.id))
+            .with_for_update()
+        )
+        if i is not None
+    ]
+    member.active = False
+    member.removed_at = now
+    member.left_reason = reason
+    s.add(member)
+    if open_rounds:
+        gone = f"left {program.name} ({reason})" if reason else f"was removed from {program.name}"
+        _withdraw(s, member, open_rounds, why=f"{member.email} {gone}")
+    return True
+
+
+def pause(s: Session, member: Member, *, until: date) -> None:
+    """Invite ``member`` to no round that opens before ``until``; they are back on that day."""
+    member.paused_until = until
+    s.add(member)
+
+
+def _withdraw(s: Session, member: Member, round_ids: list[int], *, why: str) -> None:
+    s.execute(
+        delete(Response).where(
+            col(Response.member_id) == member.id, col(Response.round_id).in_(round_ids)
+        )
+    )
+    s.execute(
+        update(Message)
+        .where(
+            col(Message.member_id) == member.id,
+            col(Message.round_id).in_(round_ids),
+            col(Message.kind) == "opt_in",
+            col(Message.status) == "pending",
+        )
+        .values(status="failed", last_error=f"not sent: {why}")
+    )
