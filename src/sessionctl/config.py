@@ -30,6 +30,7 @@ class Settings:
     db_source: str = "the default"  # where the database setting came from, for error messages
     claim_lease: timedelta = DEFAULT_CLAIM_LEASE  # how long another host's claim is respected
     tz: str | None = None  # the zone of views across programs (config file); None: the machine's
+    inbox: str | None = None  # where replies and bounces are read back; None: not read
 
     def describe_db(self) -> str:
         """The database for people: a path, or a URL without its password."""
@@ -66,6 +67,7 @@ def resolve(db_option: str | None = None) -> Settings:
         db_source=db_source,
         claim_lease=DEFAULT_CLAIM_LEASE if lease is None else _parse_lease(lease, lease_source),
         tz=_config_zone(file_settings.get("tz"), config_file),
+        inbox=os.environ.get("SESSIONCTL_INBOX") or file_settings.get("inbox") or None,
     )
 
 
@@ -122,7 +124,7 @@ def _read_config_file(path: Path) -> dict[str, str]:
     except (OSError, UnicodeDecodeError, ValueError) as err:  # TOMLDecodeError is a ValueError
         raise InputError(f"cannot read config file {path}: {err}") from err
     settings: dict[str, str] = {}
-    for key in ("db", "transport", "tz"):
+    for key in ("db", "transport", "tz", "inbox"):
         value = raw.get(key)
         if value is not None and not isinstance(value, str):
             raise InputError(f"config file {path}: '{key}' must be a string")

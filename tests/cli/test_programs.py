@@ -21,6 +21,8 @@ def _program(**changes: Any) -> dict[str, Any]:
         "link_base": None,
         "grace_hours": 24,
         "lookback": None,
+        "reply_to": None,
+        "bounce_limit": 3,
         "members": 0,
     }
     return {**data, **changes}
@@ -68,6 +70,8 @@ def test_add_prints_sentence_and_settings(cli: Invoke) -> None:
         "link base   -",
         "grace       24 h",
         "lookback    all rounds",
+        "reply to    -",
+        "bounces     3 hard bounces in a row deactivate",
         "members     0",
     ]
 
@@ -320,6 +324,8 @@ def test_list_json_is_sorted_by_name_and_counts_active_members(cli: Invoke) -> N
             "link_base": None,
             "grace_hours": 24,
             "lookback": None,
+            "reply_to": None,
+            "bounce_limit": 3,
             "members": 0,
         },
     ]
@@ -370,6 +376,8 @@ def test_show_human(cli: Invoke) -> None:
         "link base   https://coffee.example.com",
         "grace       24 h",
         "lookback    all rounds",
+        "reply to    -",
+        "bounces     3 hard bounces in a row deactivate",
         "members     0",
     ]
 

@@ -21,6 +21,8 @@ def test_program_add_then_list_as_json(cli: Invoke) -> None:
             "link_base": None,
             "grace_hours": 24,
             "lookback": None,
+            "reply_to": None,
+            "bounce_limit": 3,
             "members": 0,
         }
     ]

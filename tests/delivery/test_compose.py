@@ -68,6 +68,7 @@ def test_headers_parse_back_exactly() -> None:
         "Date",
         "Subject",
         "Message-ID",
+        "List-Unsubscribe",
         "Auto-Submitted",
         "MIME-Version",
         "Content-Type",
@@ -104,11 +105,39 @@ def test_opt_in_body_has_links_and_times() -> None:
     assert "2026-06-10 09:00 CEST" in body
 
 
-def test_opt_in_without_links_asks_for_a_reply() -> None:
-    body = _text(compose(_envelope(join_url=None, skip_url=None)), "plain")
+def test_opt_in_asks_for_a_reply_only_when_replies_are_read() -> None:
+    read = _text(compose(_envelope(join_url=None, skip_url=None, replies=True)), "plain")
+    unread = _text(compose(_envelope(join_url=None, skip_url=None)), "plain")
+    both = _text(compose(_envelope(replies=True)), "plain")
 
-    assert "Reply to this email" in body
-    assert "Join this round" not in body
+    assert "Reply to this email with yes or no.\n" in read
+    assert '"pause until" and a date' in read and '"stop" to leave the program' in read
+    assert "Join this round" not in read
+    assert "Reply to" not in unread and "reply" not in unread
+    assert f"To answer, write to {SENDER.email}.\n" in unread
+    assert "Join this round: " in both and "Or reply to this email with yes or no.\n" in both
+
+
+def test_reply_to_and_list_unsubscribe_headers() -> None:
+    plain = _parsed(compose(_envelope(join_url=None, skip_url=None)))
+    linked = _parsed(
+        compose(
+            _envelope(reply_to="answers@example.com", leave_url="https://c.example.com/leave/T")
+        )
+    )
+
+    assert plain["Reply-To"] is None
+    # A value too long for the header's first line is folded before it: read back unfolded.
+    assert plain["List-Unsubscribe"].strip() == (
+        f"<mailto:{SENDER.email}?subject=unsubscribe%20r12.m7.opt_in>"
+    )
+    assert plain["List-Unsubscribe-Post"] is None  # RFC 8058: only with an https link
+    assert linked["Reply-To"] == "answers@example.com"
+    assert linked["List-Unsubscribe"].strip() == (
+        "<mailto:answers@example.com?subject=unsubscribe%20r12.m7.opt_in>, "
+        "<https://c.example.com/leave/T>"
+    )
+    assert linked["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
 def test_match_lists_the_other_members() -> None:

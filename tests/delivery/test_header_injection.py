@@ -42,6 +42,7 @@ HEADERS = [
     "Date",
     "Subject",
     "Message-ID",
+    "List-Unsubscribe",
     "Auto-Submitted",
     "MIME-Version",
     "Content-Type",

@@ -153,6 +153,8 @@ def test_database_at_an_earlier_revision_is_upgraded_on_first_use(
         "link_base": None,
         "grace_hours": 24,
         "lookback": None,
+        "reply_to": None,
+        "bounce_limit": 3,
         "members": 1,
     }
     assert _version() == [(schema.HEAD,)]

@@ -78,6 +78,23 @@ _LOOKBACK = _Setting(
 )
 
 
+_REPLY_TO = _Setting(
+    "--reply-to",
+    metavar="EMAIL",
+    parser=values.sender,
+    text="Address members reply to, read back by 'sessionctl inbox'",
+    default="none, so replies go to the sender",
+)
+_BOUNCE_LIMIT = _Setting(
+    "--bounce-limit",
+    metavar="N",
+    min=1,  # domain.validation.BOUNCE_LIMITS
+    max=100,
+    text="Hard bounces in a row after which a member is deactivated, 1 to 100",
+    default="3",
+)
+
+
 @app.command("add")
 def add(
     ctx: typer.Context,
@@ -90,6 +107,8 @@ def add(
     link_base: Annotated[str | None, _LINK_BASE.adding] = None,
     grace_hours: Annotated[int | None, _GRACE.adding] = None,
     lookback: Annotated[str | None, _LOOKBACK.adding] = None,
+    reply_to: Annotated[str | None, _REPLY_TO.adding] = None,
+    bounce_limit: Annotated[int | None, _BOUNCE_LIMIT.adding] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add a program.
@@ -102,7 +121,16 @@ def add(
     from sessionctl.services import programs
 
     changes = programs.ProgramChanges(
-        tz, opt_in, group_size, title, sender, link_base, grace_hours, lookback
+        tz,
+        opt_in,
+        group_size,
+        title,
+        sender,
+        link_base,
+        grace_hours,
+        lookback,
+        reply_to,
+        bounce_limit,
     )
     programs.check_new_program(name, changes=changes)  # bad input creates no database file
     db = state(ctx).database(create=True)
@@ -124,6 +152,8 @@ def set_(
     link_base: Annotated[str | None, _LINK_BASE.changing] = None,
     grace_hours: Annotated[int | None, _GRACE.changing] = None,
     lookback: Annotated[str | None, _LOOKBACK.changing] = None,
+    reply_to: Annotated[str | None, _REPLY_TO.changing] = None,
+    bounce_limit: Annotated[int | None, _BOUNCE_LIMIT.changing] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change a program's settings.
@@ -137,7 +167,16 @@ def set_(
     from sessionctl.services import programs
 
     changes = programs.ProgramChanges(
-        tz, opt_in, group_size, title, sender, link_base, grace_hours, lookback
+        tz,
+        opt_in,
+        group_size,
+        title,
+        sender,
+        link_base,
+        grace_hours,
+        lookback,
+        reply_to,
+        bounce_limit,
     )
     info = programs.set_program(state(ctx).database(), name, changes=changes)
     _emit(info, as_json=as_json, verb="updated")

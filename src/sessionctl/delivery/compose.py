@@ -16,7 +16,7 @@ import base64
 import binascii
 import html
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -28,6 +28,7 @@ from email.utils import format_datetime
 from enum import StrEnum
 from string import Template
 from types import MappingProxyType
+from urllib.parse import quote
 
 from sessionctl.domain.validation import UNSAFE_CHARACTERS
 from sessionctl.domain.words import noun_for
@@ -70,6 +71,9 @@ class Envelope:
     group: Sequence[Person] = ()
     join_url: str | None = None
     skip_url: str | None = None
+    reply_to: str | None = None  # where replies go, when not to the sender
+    replies: bool = False  # replies are read back (an inbox is set up): the text may ask for one
+    leave_url: str | None = None  # the one-click unsubscribe link (RFC 8058), with a link base
 
 
 PLACEHOLDERS: tuple[str, ...] = (
@@ -113,7 +117,12 @@ DEFAULT_TEMPLATES: Mapping[Kind, tuple[str, str]] = MappingProxyType(
 )
 """(subject, body) per kind, in ``string.Template`` syntax; read-only."""
 
-_NO_LINKS = "Reply to this email to say whether you are in."
+_REPLY = "Reply to this email with yes or no."
+_REPLY_TOO = "Or reply to this email with yes or no."
+_REPLY_MORE = (
+    'You can also reply "pause until" and a date (e.g. "pause until 15 January") to take a '
+    'break, or "stop" to leave the program.'
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 # In a header, bidi embeddings, overrides and isolates go too: they make a name read as another.
 _UNSAFE_IN_HEADER = re.compile(UNSAFE_CHARACTERS + "+")  # the rule names and titles follow
@@ -148,6 +157,11 @@ def compose(
     _set_header(msg, "Date", format_datetime(_check_aware(env.date)))
     _set_header(msg, "Subject", subject)
     _set_header(msg, "Message-ID", _check_message_id(env.message_id))
+    if env.reply_to:
+        _set_header(msg, "Reply-To", _address(Person(env.reply_to)))
+    _set_header(msg, "List-Unsubscribe", _unsubscribe(env))
+    if env.leave_url:
+        _set_header(msg, "List-Unsubscribe-Post", "List-Unsubscribe=One-Click")
     _set_header(msg, "Auto-Submitted", "auto-generated")
     # quoted-printable keeps the message 7-bit, so no server needs 8BITMIME to relay it.
     msg.set_content(body, cte="quoted-printable")
@@ -213,7 +227,7 @@ def _text_values(env: Envelope) -> dict[str, str]:
         "group": "\n".join(_person_line(person) for person in env.group),
         "join_url": join_url,
         "skip_url": skip_url,
-        "links": "\n".join(_link_lines(join_url, skip_url)) or _NO_LINKS,
+        "links": _links_text(env, _link_lines(join_url, skip_url)),
     }
 
 
@@ -222,8 +236,35 @@ def _html_values(env: Envelope) -> dict[str, str]:
     join_url, skip_url = _one_line(env.join_url or ""), _one_line(env.skip_url or "")
     values["join_url"], values["skip_url"] = _html_link(join_url), _html_link(skip_url)
     lines = _link_lines(_html_link(join_url), _html_link(skip_url))
-    values["links"] = "\n".join(lines) or html.escape(_NO_LINKS)
+    values["links"] = _links_text(env, lines, escape=html.escape)
     return values
+
+
+def _links_text(env: Envelope, lines: list[str], *, escape: Callable[[str], str] = str) -> str:
+    """How to answer: the links there are, and replies when they are read back; with
+    neither, whom to tell. Never a channel that is not set up."""
+    if env.replies:
+        lines = [*lines, escape(_REPLY_TOO if lines else _REPLY), escape(_REPLY_MORE)]
+    elif not lines:
+        lines = [escape(f"To answer, write to {_one_line(env.reply_to or env.sender.email)}.")]
+    return "\n".join(lines)
+
+
+def reference(message_id: str) -> str:
+    """What a message is known by in the subject of an unsubscribe mail: its Message-ID's
+    left part, e.g. ``sessionctl.12.34.opt_in.a1b2c3d4e5f6``."""
+    return message_id.strip("<>").rpartition("@")[0]
+
+
+def _unsubscribe(env: Envelope) -> str:
+    """List-Unsubscribe: a mail to the reply address that names this message, and the
+    one-click link when there is one (RFC 2369, RFC 8058)."""
+    address = quote(_address(Person(env.reply_to or env.sender.email)).addr_spec, safe="@")
+    subject = quote(f"unsubscribe {reference(env.message_id)}")
+    targets = [f"<mailto:{address}?subject={subject}>"]
+    if env.leave_url and env.leave_url.lower().startswith(("https://", "http://")):
+        targets.append(f"<{quote(env.leave_url, safe=':/?=&%')}>")
+    return ", ".join(targets)
 
 
 def _html_document(env: Envelope, body_template: str, subject: str) -> str:

@@ -21,6 +21,7 @@ DEFAULT_SENDER = "sessionctl@localhost"
 GROUP_SIZES = range(2, 7)
 GRACE_HOURS = range(1, 24 * 14 + 1)  # how late a round may still be matched: up to two weeks
 LOOKBACK_LIMIT = 10_000
+BOUNCE_LIMITS = range(1, 101)  # consecutive hard bounces before a member is deactivated
 
 
 def program_name(name: str) -> str:
@@ -55,6 +56,12 @@ def grace_hours(hours: int) -> int:
     if hours not in GRACE_HOURS:
         raise InputError(f"invalid grace window {hours}: use 1 to {GRACE_HOURS[-1]} hours")
     return hours
+
+
+def bounce_limit(count: int) -> int:
+    if count not in BOUNCE_LIMITS:
+        raise InputError(f"invalid bounce limit {count}: use 1 to {BOUNCE_LIMITS[-1]}")
+    return count
 
 
 def lookback(text: str) -> int | None:

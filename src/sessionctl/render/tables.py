@@ -60,6 +60,8 @@ def program(info: ProgramInfo) -> RenderableType:
         ("link base", literal(info.link_base or "-")),
         ("grace", Text(f"{info.grace_hours} h")),
         ("lookback", Text(plural(info.lookback, "round") if info.lookback else "all rounds")),
+        ("reply to", literal(info.reply_to or "-")),
+        ("bounces", Text(f"{plural(info.bounce_limit, 'hard bounce')} in a row deactivate")),
         ("members", Text(str(info.members))),
     ]
     for label, value in rows:

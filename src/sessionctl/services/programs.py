@@ -43,6 +43,8 @@ class ProgramInfo:
     members: int
     grace_hours: int = 24
     lookback: int | None = None
+    reply_to: str | None = None
+    bounce_limit: int = 3
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -55,6 +57,8 @@ class ProgramInfo:
             "link_base": self.link_base,
             "grace_hours": self.grace_hours,
             "lookback": self.lookback,
+            "reply_to": self.reply_to,
+            "bounce_limit": self.bounce_limit,
             "members": self.members,
         }
 
@@ -71,6 +75,8 @@ class ProgramChanges:
     link_base: str | None = None
     grace_hours: int | None = None
     lookback: str | None = None  # a number of past rounds, or "all"
+    reply_to: str | None = None  # "" removes it
+    bounce_limit: int | None = None
 
 
 def check_new_program(name: str, *, changes: ProgramChanges) -> ProgramChanges:
@@ -98,6 +104,8 @@ def add_program(
             link_base=values.link_base,
             grace_hours=values.grace_hours or 24,
             lookback=_lookback(values.lookback),
+            reply_to=values.reply_to or None,
+            bounce_limit=values.bounce_limit or 3,
             created_at=now,
         )
         s.add(program)
@@ -112,12 +120,10 @@ def set_program(db: Database, name: str, *, changes: ProgramChanges) -> ProgramI
     values = _validated(changes)
     with db.session(write=True) as s:
         program = get_program(s, name)
-        for field in ("timezone", "opt_in", "group_size", "title", "sender", "link_base"):
+        for field in _SETTINGS:
             value = getattr(values, field)
             if value is not None:
-                setattr(
-                    program, field, value or None if field in ("sender", "link_base") else value
-                )
+                setattr(program, field, value or None if field in _CLEARABLE else value)
         if values.grace_hours is not None:
             program.grace_hours = values.grace_hours
         if values.lookback is not None:
@@ -125,6 +131,19 @@ def set_program(db: Database, name: str, *, changes: ProgramChanges) -> ProgramI
         s.add(program)
         s.flush()
         return _info(s, program)
+
+
+_SETTINGS = (
+    "timezone",
+    "opt_in",
+    "group_size",
+    "title",
+    "sender",
+    "link_base",
+    "reply_to",
+    "bounce_limit",
+)
+_CLEARABLE = ("sender", "link_base", "reply_to")  # given as "", they go back to none
 
 
 def sender_note(names: Sequence[str], *, went: bool = False) -> str:
@@ -195,7 +214,11 @@ def _validated(changes: ProgramChanges) -> ProgramChanges:
         validation.grace_hours(changes.grace_hours)
     if changes.lookback is not None:
         _lookback(changes.lookback)
+    if changes.bounce_limit is not None:
+        validation.bounce_limit(changes.bounce_limit)
     return ProgramChanges(
+        reply_to=validation.email(changes.reply_to) if changes.reply_to else changes.reply_to,
+        bounce_limit=changes.bounce_limit,
         grace_hours=changes.grace_hours,
         lookback=changes.lookback,
         timezone=_zone_name(changes.timezone),
@@ -229,6 +252,8 @@ def _select_infos() -> Select[Any]:
         members.correlate(p).scalar_subquery().label("members"),
         p.c.grace_hours,
         p.c.lookback,
+        p.c.reply_to,
+        p.c.bounce_limit,
     )
 
 

@@ -27,6 +27,8 @@ program = table(
     column("link_base", String),
     column("grace_hours", Integer),
     column("lookback", Integer),
+    column("reply_to", String),
+    column("bounce_limit", Integer),
 )
 
 series = table(
