@@ -20,8 +20,10 @@ def run_due(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Open rounds, form groups and send the messages that are due.
+    """Read the inbox, open rounds, form groups and send the messages that are due.
 
+    With an inbox set up (SESSIONCTL_INBOX), replies, bounces and unsubscribes are read first
+    (see sessionctl inbox), so that answers count before the groups are formed.
     Temporary delivery failures are retried on later runs. Prints nothing when nothing was
     due; one line per round acted on; errors on stderr, and there one note per run when mail
     went out from sessionctl@localhost (a program without --sender). Exit 0 when all due work
@@ -36,11 +38,13 @@ def run_due(
     import os
 
     from sessionctl import clock
+    from sessionctl.cli.inbox import mailbox_opener
     from sessionctl.delivery.transports import open_transport, parse_transport
     from sessionctl.render import console
     from sessionctl.services.rundue import run_due as run
 
     settings = state(ctx).settings()
+    source, open_mailbox = mailbox_opener(settings)
     spec = parse_transport(settings.transport, default_maildir=settings.data_dir / "outbox")
     # Built (not connected) now, so that a missing password stops the run before it changes
     # anything, rather than after it opened rounds and claimed messages.
@@ -49,6 +53,7 @@ def run_due(
         state(ctx).database(),
         clock=clock.now,
         open_transport=lambda: transport,
+        inbox=None if open_mailbox is None else (source, open_mailbox),
         dry_run=dry_run,
         lock=os.environ.get("SESSIONCTL_RUN_LOCK", "1") != "0",
     )
@@ -218,6 +223,9 @@ def register(app: typer.Typer) -> None:
     app.command("groups")(groups)
     app.command("messages")(messages)
     app.command("run-due")(run_due)
+    from sessionctl.cli.inbox import inbox
+
+    app.command("inbox")(inbox)
     app.command("serve")(serve)
 
 

@@ -193,6 +193,9 @@ class _Courier:
         self._groups: _GroupCache = {}
         self._link_secret = link_secret
         self._secret: bytes | None = None
+        # Replies go to the inbox when the program names no reply address and the inbox's
+        # login is an address.
+        self.inbox_address = _address_of(db.settings.inbox)
 
     def send(self, transport: Transport, work: _Work) -> None:
         try:
@@ -250,11 +253,14 @@ class _Courier:
         zone = load_zone(r.timezone)
         kind = Kind(m.kind)
         group = _partners(self.db, r.id, member.id, self._groups) if kind is Kind.MATCH else []
-        join_url = skip_url = None
-        if kind is Kind.OPT_IN and p.link_base and self._link_secret is not None:
+        join_url = skip_url = leave_url = None
+        if p.link_base and self._link_secret is not None:
             bound = binding(r, member)
-            join_url = self._link(p.link_base, Claim(r.id, member.id, True), bound)
-            skip_url = self._link(p.link_base, Claim(r.id, member.id, False), bound)
+            leave = Claim(r.id, member.id, False, leave=True)
+            leave_url = self._link(p.link_base, leave, bound, path="leave")
+            if kind is Kind.OPT_IN:
+                join_url = self._link(p.link_base, Claim(r.id, member.id, True), bound)
+                skip_url = self._link(p.link_base, Claim(r.id, member.id, False), bound)
         return Envelope(
             kind=kind,
             sender=Person(p.sender or DEFAULT_SENDER, p.title),
@@ -268,16 +274,27 @@ class _Courier:
             group=group,
             join_url=join_url,
             skip_url=skip_url,
+            reply_to=p.reply_to or self.inbox_address,
+            replies=self.db.settings.inbox is not None,
+            leave_url=leave_url,
         )
 
-    def _link(self, base: str, claim: Claim, bound: str) -> str:
+    def _link(self, base: str, claim: Claim, bound: str, *, path: str = "answer") -> str:
         if self._secret is None:
             assert self._link_secret is not None
             try:
                 self._secret = self._link_secret()
             except RunError as err:
                 raise DeliveryError(str(err)) from err
-        return f"{base}/answer/{sign(claim, secret=self._secret, binding=bound)}"
+        return f"{base}/{path}/{sign(claim, secret=self._secret, binding=bound)}"
+
+
+def _address_of(inbox: str | None) -> str | None:
+    if inbox is None:
+        return None
+    from sessionctl.inbox.spec import parse_inbox
+
+    return parse_inbox(inbox).address
 
 
 def _release(db: Database, batch: Sequence[int], *, worker: str) -> None:

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert
 from sqlmodel import Session, col, select
@@ -18,6 +18,7 @@ from sessionctl.delivery.transports import Transport
 from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import format_local, load_zone
 from sessionctl.domain.words import noun_for, plural
+from sessionctl.errors import RunError
 from sessionctl.services import groups, responses
 from sessionctl.services.programs import sender_note
 from sessionctl.services.scheduling import extend_series
@@ -25,6 +26,10 @@ from sessionctl.store import maintenance
 from sessionctl.store.engine import Database
 from sessionctl.store.models import GroupMember, Message, Program, Round
 from sessionctl.store.secret import load_secret
+
+if TYPE_CHECKING:
+    from sessionctl.inbox import Mailbox
+    from sessionctl.services.inbox import InboxReport
 
 INSERT_CHUNK = 500
 
@@ -41,8 +46,10 @@ class RunReport:
     lines: list[str] = field(default_factory=list)  # one per round acted on, for people
     errors: list[str] = field(default_factory=list)  # failures, for stderr
     notes: list[str] = field(default_factory=list)  # worth knowing, not failures: for stderr
+    inbox: InboxReport | None = None  # what reading the inbox did, when one is set up
     skipped: bool = False
     stopped: bool = False  # delivery stopped early (rejected login, unusable outbox)
+    inbox_failed: bool = False  # the inbox could not be read
 
     @property
     def did_work(self) -> bool:
@@ -55,7 +62,8 @@ class RunReport:
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failed or self.retrying or self.stopped or self.blocked else 0
+        failed = self.failed or self.retrying or self.stopped or self.inbox_failed
+        return 1 if failed or self.blocked else 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -66,6 +74,7 @@ class RunReport:
             "failed": self.failed,
             "retrying": self.retrying,
             "held": [h.to_json() for h in self.held],
+            "inbox": None if self.inbox is None else self.inbox.to_json(),
         }
 
 
@@ -81,23 +90,59 @@ def run_due(
     *,
     clock: Callable[[], datetime],
     open_transport: Callable[[], Transport],
+    inbox: tuple[str, Callable[[], AbstractContextManager[Mailbox]]] | None = None,
     dry_run: bool = False,
     lock: bool = True,
 ) -> RunReport:
-    """One cron run. Overlapping runs on this host skip quietly; claims keep any others safe."""
+    """One cron run. Overlapping runs on this host skip quietly; claims keep any others safe.
+
+    ``inbox`` (its description and opener) is read first, so that answers in it count before
+    the rounds they answer are matched; an inbox that cannot be read fails the run (exit 1)
+    but stops nothing else.
+    """
     with _run_lock(db.settings, enabled=lock and not dry_run) as acquired:
         if not acquired:
             return RunReport(skipped=True)
+        report = RunReport()
+        if not dry_run:  # a damaged database records and sends nothing rather than half or twice
+            maintenance.ensure_sound(db)
+        if inbox is not None:
+            _read_inbox(db, report, inbox=inbox, clock=clock, dry_run=dry_run)
         if dry_run:
-            return _preview(db, now=clock())
-        return _run(db, clock=clock, open_transport=open_transport)
+            return _preview(db, report, now=clock())
+        return _run(db, report, clock=clock, open_transport=open_transport)
+
+
+def _read_inbox(
+    db: Database,
+    report: RunReport,
+    *,
+    inbox: tuple[str, Callable[[], AbstractContextManager[Mailbox]]],
+    clock: Callable[[], datetime],
+    dry_run: bool,
+) -> None:
+    from sessionctl.render.inbox import lines
+    from sessionctl.services.inbox import read_inbox
+
+    source, open_mailbox = inbox
+    try:
+        report.inbox = read_inbox(
+            db, open_mailbox=open_mailbox, source=source, clock=clock, dry_run=dry_run
+        )
+    except RunError as err:
+        report.errors.append(f"inbox not read: {err}")
+        report.inbox_failed = True
+        return
+    report.lines.extend(lines(report.inbox))
 
 
 def _run(
-    db: Database, *, clock: Callable[[], datetime], open_transport: Callable[[], Transport]
+    db: Database,
+    report: RunReport,
+    *,
+    clock: Callable[[], datetime],
+    open_transport: Callable[[], Transport],
 ) -> RunReport:
-    report = RunReport()
-    maintenance.ensure_sound(db)  # a damaged database sends nothing rather than half or twice
     now = clock()
     with db.session(write=True) as s:
         extend_series(s, now=now)
@@ -174,8 +219,7 @@ def _report_held(db: Database, report: RunReport, *, now: datetime, lease: timed
         (report.errors if report.blocked else report.notes).append(line)
 
 
-def _preview(db: Database, *, now: datetime) -> RunReport:
-    report = RunReport()
+def _preview(db: Database, report: RunReport, *, now: datetime) -> RunReport:
     with db.session() as s:
         due = _find_due(s, now=now)
         for r, p, why in due.to_miss:

@@ -26,3 +26,20 @@ def upsert(s: Session, table: Table, values: dict[str, Any], *, keys: Sequence[s
 
         lite = sqlite_insert(table).values(**values)
         s.execute(lite.on_conflict_do_update(index_elements=list(keys), set_=changes))
+
+
+def insert_new(s: Session, table: Table, values: dict[str, Any], *, keys: Sequence[str]) -> bool:
+    """Insert ``values`` unless a row with the same ``keys`` exists; True when inserted.
+
+    ``INSERT … ON CONFLICT DO NOTHING``: of two transactions inserting the same key, the second
+    waits for the first and inserts nothing, never a duplicate-key error.
+    """
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=list(keys))
+        return bool(s.execute(pg).rowcount)  # type: ignore[attr-defined]
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    lite = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=list(keys))
+    return bool(s.execute(lite).rowcount)  # type: ignore[attr-defined]
