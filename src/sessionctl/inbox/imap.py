@@ -1,0 +1,323 @@
+"""An IMAP folder as an inbox (imaplib, TLS verified with the system's trusted certificates).
+
+One connection serves a whole ``with`` block. Messages are found by UID and fetched with
+``BODY.PEEK[]`` in batches, so reading never sets ``\\Seen`` and a large folder costs a few round
+trips. Filing uses MOVE (RFC 6851) when the server offers it, else UID COPY, ``\\Deleted`` and
+UID EXPUNGE (RFC 4315), which removes only that message; a server with neither falls back to
+EXPUNGE, which also removes messages others marked deleted in the folder.
+"""
+
+from __future__ import annotations
+
+import imaplib
+import re
+import ssl
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime, timedelta, timezone
+from types import TracebackType
+from typing import Any
+
+from sessionctl.errors import RunError
+from sessionctl.inbox import PROCESSED_FOLDER, InboxUnavailable, Item
+from sessionctl.inbox.spec import PASSWORD_VARIABLE, InboxSpec
+
+_BATCH = 200  # messages per UID FETCH: few round trips, bounded memory per response
+_UID = re.compile(rb"\bUID (\d+)")
+_INTERNALDATE = re.compile(
+    rb'INTERNALDATE "\s?(\d{1,2})-([A-Za-z]{3})-(\d{4}) (\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)"'
+)
+_MONTHS = {
+    name.encode(): number
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+_DELIMITER = re.compile(rb'\) (?:"((?:\\.|[^"\\])*)"|NIL) ')
+_NAMESPACE_PREFIX = re.compile(rb'^\(\("((?:\\.|[^"\\])*)"')
+
+
+class ImapInbox:
+    """One IMAP folder read over one connection; see the module's notes."""
+
+    def __init__(self, spec: InboxSpec, *, password: str, timeout: float) -> None:
+        assert spec.host is not None and spec.port is not None and spec.user is not None
+        self._spec = spec
+        self._password = password
+        self._timeout = timeout
+        self._where = f"IMAP server {spec.host}:{spec.port}"
+        self._conn: imaplib.IMAP4 | None = None
+        self._capabilities: frozenset[str] = frozenset()
+        self._processed: str | None = None  # the processed folder's name, once it exists
+        self.address = spec.address
+
+    def __repr__(self) -> str:
+        return f"<IMAP inbox {self._spec.describe()}>"
+
+    def __enter__(self) -> ImapInbox:
+        conn = self._open()
+        try:
+            self._login(conn)
+            self._capabilities = _capabilities(conn)
+            self._select(conn)
+        except BaseException:
+            _close(conn)
+            raise
+        self._conn, self._processed = conn, None
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            _close(conn)
+
+    def items(self) -> Iterator[Item]:
+        """Every message in the folder in UID order (the order they arrived), unseen kept so."""
+        uids = self._search_all()
+        for start in range(0, len(uids), _BATCH):
+            yield from self._fetch(uids[start : start + _BATCH])
+
+    def file(self, key: str) -> None:
+        """Move the message with UID ``key`` into the processed folder; gone already is fine."""
+        if not key.isdigit():
+            raise ValueError(f"not an IMAP UID: {key!r}")
+        target = self._processed_folder()
+        if "MOVE" in self._capabilities:
+            self._call("uid", "MOVE", key, target)
+            return
+        self._call("uid", "COPY", key, target)
+        self._call("uid", "STORE", key, "+FLAGS.SILENT", r"(\Deleted)")
+        if "UIDPLUS" in self._capabilities:
+            self._call("uid", "EXPUNGE", key)
+        else:
+            self._call("expunge")
+
+    # -- connecting ------------------------------------------------------------------------
+
+    def _open(self) -> imaplib.IMAP4:
+        host, port = self._spec.host or "", self._spec.port or 0
+        try:
+            if self._spec.scheme == "imaps":
+                context = ssl.create_default_context()
+                return imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=self._timeout)
+            conn = imaplib.IMAP4(host, port, timeout=self._timeout)
+            if self._spec.scheme == "imap+starttls":
+                self._starttls(conn)
+            return conn
+        except ssl.SSLCertVerificationError as err:
+            raise RunError(
+                f"TLS certificate of {self._where} not trusted: {err.verify_message}"
+            ) from None
+        except (imaplib.IMAP4.error, OSError) as err:  # refused, timed out, TLS failed
+            raise InboxUnavailable(
+                f"cannot reach {self._where}: {self._text(err)}; the inbox is read on the next run"
+            ) from None
+
+    def _starttls(self, conn: imaplib.IMAP4) -> None:
+        if "STARTTLS" not in conn.capabilities:
+            _close(conn)
+            raise RunError(f"{self._where} does not offer STARTTLS: use imaps://")
+        try:
+            conn.starttls(ssl_context=ssl.create_default_context())
+        except BaseException:
+            conn.shutdown()  # the TLS handshake failed: nothing more can be said on it
+            raise
+
+    def _login(self, conn: imaplib.IMAP4) -> None:
+        user, password = self._spec.user or "", self._password
+        who = f"{user} on {self._spec.host}"
+        try:
+            if "AUTH=PLAIN" in conn.capabilities:  # SASL PLAIN carries UTF-8 passwords
+                token = f"\0{user}\0{password}".encode()
+                conn.authenticate("PLAIN", lambda _challenge: token)
+            elif password.isascii():
+                conn.login(user, password)
+            else:
+                raise RunError(
+                    f"{self._where} accepts only ASCII passwords (LOGIN), "
+                    f"and {PASSWORD_VARIABLE} holds other characters"
+                )
+        except imaplib.IMAP4.abort as err:  # the connection dropped
+            raise InboxUnavailable(
+                f"{self._where} closed the connection: {self._text(err)}"
+            ) from None
+        except imaplib.IMAP4.error as err:
+            reply = self._text(err)
+            if "[UNAVAILABLE]" in reply:  # RFC 5530: the password check is down for now
+                raise InboxUnavailable(f"IMAP login for {who} failed for now: {reply}") from None
+            raise RunError(
+                f"IMAP login failed for {who}: {reply}; check {PASSWORD_VARIABLE}"
+            ) from None
+        except OSError as err:
+            raise InboxUnavailable(f"{self._where} failed: {self._text(err)}") from None
+
+    def _select(self, conn: imaplib.IMAP4) -> None:
+        try:
+            self._folder = self._server_name(conn, self._spec.folder)
+            status, data = conn.select(_quoted(self._folder))
+        except (imaplib.IMAP4.error, OSError) as err:
+            raise InboxUnavailable(f"{self._where} failed: {self._text(err)}") from None
+        if status != "OK":
+            raise InboxUnavailable(
+                f"cannot open folder {self._spec.folder!r} of {self._spec.user} on "
+                f"{self._spec.host}: {_reply(data)}"
+            )
+
+    def _server_name(self, conn: imaplib.IMAP4, folder: str) -> str:
+        """``folder`` with its ``/`` levels joined by the server's own separator."""
+        if "/" not in folder:
+            return folder
+        status, data = conn.list('""', '""')
+        found = (
+            _DELIMITER.search(data[0]) if status == "OK" and isinstance(data[0], bytes) else None
+        )
+        delimiter = found[1].decode() if found and found[1] else "/"
+        return folder.replace("/", delimiter)
+
+    # -- reading and filing --------------------------------------------------------------
+
+    def _search_all(self) -> list[str]:
+        data = self._call("uid", "SEARCH", "ALL")
+        found = b" ".join(part for part in data if isinstance(part, bytes))
+        return sorted(found.decode().split(), key=int)
+
+    def _fetch(self, uids: list[str]) -> Iterator[Item]:
+        data = self._call("uid", "FETCH", ",".join(uids), "(UID INTERNALDATE BODY.PEEK[])")
+        # Messages filed meanwhile by another run are simply not in the answer.
+        yield from sorted(_parse_fetch(data), key=lambda item: int(item.key))
+
+    def _processed_folder(self) -> str:
+        if self._processed is None:
+            name = _quoted(self._namespace_prefix() + PROCESSED_FOLDER)
+            if self._call("list", '""', name) == [None]:
+                self._create(name)
+            self._processed = name
+        return self._processed
+
+    def _create(self, name: str) -> None:
+        status, data = self._connection().create(name)
+        if status != "OK" and "[ALREADYEXISTS]" not in _reply(data):  # made by another run
+            raise RunError(f"cannot create folder {name} on {self._spec.host}: {_reply(data)}")
+
+    def _namespace_prefix(self) -> str:
+        """Where this server puts a user's top-level folders (``INBOX.`` on some servers)."""
+        if "NAMESPACE" not in self._capabilities:
+            return ""
+        data = self._call("namespace")
+        first = data[0] if data and isinstance(data[0], bytes) else b""
+        found = _NAMESPACE_PREFIX.search(first)
+        return found[1].decode() if found else ""
+
+    def _call(self, method: str, *args: str) -> list[Any]:
+        """Run one imaplib command method; its untagged data. A NO or BAD is a ``RunError``."""
+        command = getattr(self._connection(), method)
+        try:
+            status, data = command(*args)
+        except imaplib.IMAP4.abort as err:
+            raise InboxUnavailable(
+                f"{self._where} closed the connection: {self._text(err)}"
+            ) from None
+        except (imaplib.IMAP4.error, OSError) as err:
+            raise InboxUnavailable(f"{self._where} failed: {self._text(err)}") from None
+        if status != "OK":
+            what = " ".join((method.upper(), *args[:1]))
+            raise RunError(f"{self._where} refused {what}: {_reply(data)}")
+        return list(data)
+
+    def _connection(self) -> imaplib.IMAP4:
+        if self._conn is None:
+            raise RuntimeError("use the inbox in a with block")
+        return self._conn
+
+    def _text(self, err: BaseException) -> str:
+        """An error's text on one line, never the password (whatever a library put in it)."""
+        text = " ".join(str(err).split()) or type(err).__name__
+        if isinstance(err, TimeoutError) and text == "timed out":
+            text = f"no answer within {self._timeout:g} seconds"
+        return text.replace(self._password, "***") if self._password else text
+
+
+def _parse_fetch(data: Sequence[Any]) -> list[Item]:
+    """Items from a FETCH answer: a (prefix, literal) pair per message, then its closing part."""
+    items, pending = [], None
+    for part in [*data, None]:
+        if isinstance(part, tuple):
+            if pending is not None:
+                items.append(_item(*pending))
+            pending = (part[0], part[1], b"")
+        elif isinstance(part, bytes) and pending is not None:
+            # Data after the literal, e.g. b" UID 7)" when the server puts UID last.
+            pending = (pending[0], pending[1], pending[2] + part)
+        elif part is None and pending is not None:
+            items.append(_item(*pending))
+            pending = None
+    return [item for item in items if item is not None]
+
+
+def _item(prefix: bytes, literal: bytes, suffix: bytes) -> Item | None:
+    meta = prefix + b" " + suffix
+    uid = _UID.search(meta)
+    if uid is None or b"BODY[]" not in prefix:  # an unsolicited FETCH, such as a flag change
+        return None
+    return Item(key=uid[1].decode(), raw=literal, received_at=_internaldate(meta))
+
+
+def _internaldate(meta: bytes) -> datetime | None:
+    """The INTERNALDATE in ``meta`` (``"17-Jul-1996 02:44:25 -0700"``) as an aware UTC time."""
+    found = _INTERNALDATE.search(meta)
+    if found is None or found[2] not in _MONTHS:
+        return None
+    day, year, hour, minute, second = (int(found[i]) for i in (1, 3, 4, 5, 6))
+    offset = timedelta(hours=int(found[8]), minutes=int(found[9]))
+    zone = timezone(-offset if found[7] == b"-" else offset)
+    try:
+        local = datetime(year, _MONTHS[found[2]], day, hour, minute, second, tzinfo=zone)
+    except ValueError:  # 31-Feb and the like
+        return None
+    return local.astimezone(UTC)
+
+
+def _capabilities(conn: imaplib.IMAP4) -> frozenset[str]:
+    """The capabilities after login (they often grow: MOVE, UIDPLUS, NAMESPACE)."""
+    status, data = conn.capability()
+    words = b" ".join(part for part in data if isinstance(part, bytes)).decode().upper().split()
+    return frozenset(words) if status == "OK" else frozenset(conn.capabilities)
+
+
+def _quoted(name: str) -> str:
+    """A folder name as an IMAP quoted string, in modified UTF-7 (RFC 3501 5.1.3)."""
+    encoded = _modified_utf7(name)
+    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _modified_utf7(name: str) -> str:
+    out, pending = [], []
+    for char in [*name, None]:
+        if char is not None and not 0x20 <= ord(char) <= 0x7E:
+            pending.append(char)
+            continue
+        if pending:
+            import base64
+
+            utf16 = "".join(pending).encode("utf-16-be")
+            out.append("&" + base64.b64encode(utf16).decode().rstrip("=").replace("/", ",") + "-")
+            pending = []
+        if char is not None:
+            out.append("&-" if char == "&" else char)
+    return "".join(out)
+
+
+def _reply(data: Sequence[Any]) -> str:
+    text = b" ".join(part for part in data if isinstance(part, bytes))
+    return " ".join(text.decode("utf-8", "replace").split()) or "no reason given"
+
+
+def _close(conn: imaplib.IMAP4) -> None:
+    try:
+        conn.logout()
+    except Exception:  # already gone or misbehaving: the socket is closed either way
+        conn.shutdown()
