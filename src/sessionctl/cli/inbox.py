@@ -12,8 +12,6 @@ if TYPE_CHECKING:
     from sessionctl.config import Settings
     from sessionctl.inbox import Mailbox
 
-    Opener = tuple[str, Callable[[], Mailbox]] | tuple[None, None]
-
 
 def inbox(
     ctx: typer.Context,
@@ -41,11 +39,12 @@ def inbox(
     from sessionctl.services.inbox import read_inbox
 
     settings = state(ctx).settings()
-    source, open_mailbox = mailbox_opener(settings, required=True)
+    opener = mailbox_opener(settings, required=True)
+    assert opener is not None
     report = read_inbox(
         state(ctx).database(),
-        open_mailbox=open_mailbox,
-        source=source,
+        open_mailbox=opener[1],
+        source=opener[0],
         clock=clock.now,
         dry_run=dry_run,
     )
@@ -56,8 +55,10 @@ def inbox(
         console.line(console.plain(text))
 
 
-def mailbox_opener(settings: "Settings", *, required: bool = False) -> "Opener":
-    """The inbox as (its description, a function that opens it), or (None, None) when none is
+def mailbox_opener(
+    settings: "Settings", *, required: bool = False
+) -> "tuple[str, Callable[[], Mailbox]] | None":
+    """The inbox as (its description, a function that opens it), or None when none is
     set up and ``required`` is off. A missing password is refused now, before any change."""
     import os
 
@@ -67,7 +68,7 @@ def mailbox_opener(settings: "Settings", *, required: bool = False) -> "Opener":
 
     if settings.inbox is None:
         if not required:
-            return None, None
+            return None
         raise InputError(
             'no inbox is set up: set SESSIONCTL_INBOX, or inbox = "…" in the config file, to '
             "imaps://USER@HOST/FOLDER, imap+starttls://USER@HOST:143/FOLDER or maildir:PATH"

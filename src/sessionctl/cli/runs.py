@@ -44,7 +44,7 @@ def run_due(
     from sessionctl.services.rundue import run_due as run
 
     settings = state(ctx).settings()
-    source, open_mailbox = mailbox_opener(settings)
+    inbox = mailbox_opener(settings)
     spec = parse_transport(settings.transport, default_maildir=settings.data_dir / "outbox")
     # Built (not connected) now, so that a missing password stops the run before it changes
     # anything, rather than after it opened rounds and claimed messages.
@@ -53,7 +53,7 @@ def run_due(
         state(ctx).database(),
         clock=clock.now,
         open_transport=lambda: transport,
-        inbox=None if open_mailbox is None else (source, open_mailbox),
+        inbox=inbox,
         dry_run=dry_run,
         lock=os.environ.get("SESSIONCTL_RUN_LOCK", "1") != "0",
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
@@ -116,7 +115,7 @@ class _Ours:
 def read_inbox(
     db: Database,
     *,
-    open_mailbox: Callable[[], AbstractContextManager[Mailbox]],
+    open_mailbox: Callable[[], Mailbox],
     source: str,
     clock: Callable[[], datetime],
     dry_run: bool = False,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -90,7 +90,7 @@ def run_due(
     *,
     clock: Callable[[], datetime],
     open_transport: Callable[[], Transport],
-    inbox: tuple[str, Callable[[], AbstractContextManager[Mailbox]]] | None = None,
+    inbox: tuple[str, Callable[[], Mailbox]] | None = None,
     dry_run: bool = False,
     lock: bool = True,
 ) -> RunReport:
@@ -117,7 +117,7 @@ def _read_inbox(
     db: Database,
     report: RunReport,
     *,
-    inbox: tuple[str, Callable[[], AbstractContextManager[Mailbox]]],
+    inbox: tuple[str, Callable[[], Mailbox]],
     clock: Callable[[], datetime],
     dry_run: bool,
 ) -> None:
