@@ -1,0 +1,185 @@
+"""What one inbound email is: a member's answer, an automatic reply, or a bounce.
+
+``read_message`` reads the raw bytes of one email as it arrived (from IMAP or a Maildir) and
+says who wrote, which of our messages it answers (``refs`` and ``tokens``), whether a machine
+wrote it (``auto``: out-of-office replies, mailing lists, bounces, after RFC 3834), what bounced
+(``bounce``, RFC 3464) and what the member asks for (``intent``), read from the member's own
+words only: the quoted message below a reply holds "reply yes or no" and must never count.
+
+Pure: no clock (``today`` is an argument), no database, no network. It never raises: mail from
+the internet is often malformed, and one odd message must not stop an inbox.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from email.message import Message
+from email.parser import BytesParser
+from email.policy import compat32
+from email.utils import getaddresses, parsedate_to_datetime
+
+from sessionctl.domain._answers import Intent, read_answer
+from sessionctl.domain._bounces import Bounce, message_id, read_bounce
+from sessionctl.domain._mailtext import (
+    content_type,
+    decoded,
+    header,
+    html_to_text,
+    is_attachment,
+    leaf_parts,
+    part_text,
+)
+from sessionctl.domain._quotes import own_words
+
+__all__ = ["Bounce", "Inbound", "Intent", "read_message"]
+
+# The local part of our outgoing Message-IDs: round id, member id, kind, 12 random hex digits.
+# Preceded by a digit only as in "%20sessionctl..." (a URL-encoded List-Unsubscribe subject).
+TOKEN = re.compile(
+    r"(?<![A-Za-z_.])sessionctl\.\d{1,19}\.\d{1,19}\."
+    r"(?:opt_in|match|no_match|notice|reminder)\.[0-9a-f]{12}(?![0-9A-Za-z_])"
+)
+_IDS = re.compile(r"<\s*([^<>\s]+)\s*>")
+_AUTO_PRECEDENCE = frozenset(("bulk", "junk", "list", "auto_reply"))
+_AUTO_SUBJECT = re.compile(
+    r"^(?:automatic reply\s*:|auto\s*:|out of (?:the )?office|réponse automatique|"
+    r"abwesenheitsnotiz|automatische antwort|autoreply|auto-reply)",
+    re.IGNORECASE,
+)
+_UNSUBSCRIBE_SUBJECT = re.compile(r"^unsubscribe\b", re.IGNORECASE)
+_BOUNCE_REASON = "delivery status notification"
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One inbound email, read.
+
+    ``refs`` are the Message-IDs it answers (In-Reply-To first, then References newest first);
+    ``tokens`` are our reference tokens as found in its subject or text, quoted part included.
+    ``text`` is the member's own words (at most 2,000 characters); ``intent`` is read from them,
+    and is ``UNKNOWN`` for automatic mail and bounces whatever they say.
+    """
+
+    message_id: str
+    sender: str
+    subject: str
+    date: dt.datetime | None
+    refs: tuple[str, ...]
+    tokens: tuple[str, ...]
+    auto: str | None
+    bounce: Bounce | None
+    text: str
+    intent: Intent
+    pause_until: dt.date | None
+
+
+def read_message(raw: bytes, *, today: dt.date) -> Inbound:
+    """Read one raw email. Never raises on any input: garbage gives intent ``UNKNOWN``.
+
+    ``today`` is the reader's local date, for "pause until Jan 15" (a date without a year that
+    is not after today is next year's).
+    """
+    msg = BytesParser(policy=compat32).parsebytes(raw)
+    sender = _sender(header(msg, "From"))
+    subject = decoded(header(msg, "Subject"))
+    bounce = read_bounce(msg, sender=sender)
+    auto = _BOUNCE_REASON if bounce is not None else _automatic(msg, subject=subject)
+    plain, html, everything = _bodies(msg)
+    text = own_words(plain if plain.strip() else html_to_text(html))
+    intent, pause_until = _intent(text, subject=subject, auto=auto, today=today)
+    return Inbound(
+        message_id=message_id(header(msg, "Message-ID")),
+        sender=sender,
+        subject=subject,
+        date=_date(header(msg, "Date")),
+        refs=_refs(msg),
+        tokens=_tokens(subject, everything),
+        auto=auto,
+        bounce=bounce,
+        text=text.strip(),
+        intent=intent,
+        pause_until=pause_until,
+    )
+
+
+def _intent(
+    text: str, *, subject: str, auto: str | None, today: dt.date
+) -> tuple[Intent, dt.date | None]:
+    if auto is not None:
+        return Intent.UNKNOWN, None
+    intent, until = read_answer(text, today=today)
+    if _UNSUBSCRIBE_SUBJECT.match(subject) and intent in (Intent.UNKNOWN, Intent.LEAVE):
+        # A List-Unsubscribe mailto: clients send the subject we gave, often with no body.
+        return Intent.LEAVE, None
+    return intent, until
+
+
+def _automatic(msg: Message, *, subject: str) -> str | None:
+    """Why ``msg`` was written by a machine (RFC 3834 and the usual practice), or ``None``.
+
+    ``X-Auto-Response-Suppress`` is no marker: Outlook puts it on mail people write.
+    """
+    submitted = header(msg, "Auto-Submitted").split(";")[0].strip().lower()
+    if submitted and submitted != "no":
+        return f"Auto-Submitted: {submitted}"
+    for name in ("X-Autoreply", "X-Autorespond"):
+        if header(msg, name).strip():
+            return name
+    precedence = header(msg, "Precedence").strip().lower()
+    if precedence in _AUTO_PRECEDENCE:
+        return f"Precedence: {precedence}"
+    for name in ("List-Id", "List-Unsubscribe"):
+        if header(msg, name).strip():
+            return f"mailing list ({name})"
+    if _AUTO_SUBJECT.match(subject):
+        return "automatic reply subject"
+    return None
+
+
+def _bodies(msg: Message) -> tuple[str, str, str]:
+    """The first plain-text body, the first HTML body, and all text parts for tokens."""
+    plain = html = ""
+    texts: list[str] = []
+    for part in leaf_parts(msg):
+        kind = content_type(part)
+        # text/rfc822-headers are the bounced message's, not this one's
+        if kind not in ("text/plain", "text/html") or is_attachment(part):
+            continue
+        body = part_text(part)
+        texts.append(body)
+        if kind == "text/plain" and not plain:
+            plain = body
+        elif kind == "text/html" and not html:
+            html = body
+    return plain, html, "\n".join(texts)
+
+
+def _sender(value: str) -> str:
+    for _, address in getaddresses([value]):
+        if "@" in address and not any(ch.isspace() for ch in address):
+            return address
+    return ""
+
+
+def _date(value: str) -> dt.datetime | None:
+    if not value.strip():
+        return None
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (ValueError, TypeError, IndexError, OverflowError):
+        return None
+    # "-0000" means UTC with the sender's zone unknown (RFC 5322): Python leaves it naive.
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+
+
+def _refs(msg: Message) -> tuple[str, ...]:
+    replied = _IDS.findall(header(msg, "In-Reply-To"))
+    referenced = _IDS.findall(header(msg, "References"))
+    ordered = [f"<{i}>" for i in (*replied, *reversed(referenced))]
+    return tuple(dict.fromkeys(ordered))
+
+
+def _tokens(subject: str, text: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(TOKEN.findall(f"{subject}\n{text}")))
