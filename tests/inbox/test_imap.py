@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -229,3 +230,17 @@ def test_without_move_a_message_is_copied_then_expunged_alone(
     assert [message.uid for message in account.messages()] == [keep, deleted_by_someone]
     assert [message.raw for message in account.processed()] == [GMAIL_REPLY]
     assert r"\Deleted" not in account.processed()[0].flags
+
+
+def test_a_thousand_messages_are_read_in_order_in_batches(imap_account: Account) -> None:
+    raws = [thunderbird_reply(n) if n % 2 else GMAIL_REPLY for n in range(1000)]
+    imap_account.deliver(raws)
+    started = time.perf_counter()
+    with open_inbox(imap_account.spec(), password=PASSWORD) as inbox:
+        items = list(inbox.items())
+    elapsed = time.perf_counter() - started
+    print(f"\n1000 messages read from Dovecot over IMAPS in {elapsed:.3f} s")  # measured, not held
+    assert [item.raw for item in items] == raws  # IMAP sends lines ending in CRLF
+    assert [int(item.key) for item in items] == sorted(int(item.key) for item in items)
+    assert all(item.received_at is not None for item in items)
+    assert not any(r"\Seen" in message.flags for message in imap_account.messages())
