@@ -2,8 +2,8 @@
 
 One server per test process (``dovecot``, session-scoped) serves IMAPS on one port and IMAP
 with STARTTLS on another, with a self-signed certificate for 127.0.0.1 and localhost. Each test
-gets a fresh account (``imap_account``): a new user in the server's passwd-file with an empty
-Maildir, and ``SSL_CERT_FILE`` pointing at the server's certificate so that
+gets a fresh account (``imap_account``): a user of the server's passwd-file that no test used
+before, with an empty Maildir, and ``SSL_CERT_FILE`` pointing at the server's certificate so that
 ``ssl.create_default_context()`` trusts it. Other test folders reuse the fixtures with
 ``from tests.imapserver import dovecot, imap_account  # noqa: F401`` in their conftest.py.
 
@@ -25,7 +25,7 @@ import ssl
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +38,9 @@ from sessionctl.inbox.spec import InboxSpec
 DOVECOT = Path("/usr/sbin/dovecot")
 PASSWORD = "correct horse battery staple"
 HOST = "127.0.0.1"
+USERS = 1000  # accounts per server, one per test that asks
+# A user whose password is not ASCII: IMAP LOGIN cannot send it, SASL PLAIN can.
+UNICODE_USER, UNICODE_PASSWORD = "unicode@example.com", "pässwörd ☕ 42"
 # Capabilities of a server without MOVE, to exercise the COPY fallback.
 WITHOUT_MOVE = "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UIDPLUS"
 
@@ -94,6 +97,21 @@ class Account:
         assert found, data
         return int(found[1])
 
+    def deliver(self, raws: Iterable[bytes]) -> None:
+        """Put messages straight into the INBOX's Maildir, as a delivery agent does: much faster
+        than APPEND for many messages. They arrive in the order given, a second apart."""
+        home = self.server.run_dir / "mail" / self.user
+        for sub in ("", "tmp", "new", "cur"):
+            (home / sub).mkdir(exist_ok=True)
+            _give_to_mail_user(home / sub)
+        start = int(time.time()) - 86_400
+        for number, raw in enumerate(raws):
+            name = f"{start + number}.M{number}P{os.getpid()}.sessionctl-test"
+            temp = home / "tmp" / name
+            temp.write_bytes(raw.replace(b"\r\n", b"\n"))
+            _give_to_mail_user(temp)
+            temp.rename(home / "new" / name)
+
     def create(self, folder: str) -> None:
         with self.connect() as conn:
             status, data = conn.create(_quoted(folder))
@@ -139,14 +157,11 @@ class Dovecot:
         return path.read_text(errors="replace") if path.exists() else ""
 
     def new_account(self) -> Account:
-        """A new user with an empty mailbox; Dovecot rereads its passwd-file when it changes."""
-        user = f"inbox{next(self._numbers)}@example.com"
-        passwd = self.folder / "passwd"
-        lines = passwd.read_text() if passwd.exists() else ""
-        fresh = self.folder / "passwd.new"
-        fresh.write_text(f"{lines}{user}:{{PLAIN}}{PASSWORD}::::::\n")
-        fresh.replace(passwd)  # a new inode: the change cannot go unseen within one second
-        return Account(self, user)
+        """A user with an empty mailbox that no one used before."""
+        number = next(self._numbers)
+        if number >= USERS:
+            raise RuntimeError(f"all {USERS} users of this Dovecot are taken: raise USERS")
+        return Account(self, _user(number))
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -183,12 +198,13 @@ def _launch(folder: Path, *, cert: Path, key: Path, capabilities: str | None) ->
     config = _config(folder, run_dir=run_dir, cert=cert, key=key, ports=(imaps_port, imap_port))
     if capabilities is not None:
         config += f"protocol imap {{\n  imap_capability = {capabilities}\n}}\n"
-    if os.geteuid() == 0:
-        owner = pwd.getpwnam("dovecot")
-        os.chown(mail, owner.pw_uid, owner.pw_gid)
-        run_dir.chmod(0o711)  # the mail user passes through; it cannot list
+    _give_to_mail_user(mail)
+    run_dir.chmod(0o711)  # the mail user passes through; it cannot list
     (folder / "dovecot.conf").write_text(config)
-    (folder / "passwd").touch()
+    # Every user up front: Dovecot rereads a changed passwd-file at most once a second.
+    users = "".join(f"{_user(n)}:{{PLAIN}}{PASSWORD}::::::nodelay=yes\n" for n in range(USERS))
+    users += f"{UNICODE_USER}:{{PLAIN}}{UNICODE_PASSWORD}::::::nodelay=yes\n"
+    (folder / "passwd").write_text(users, encoding="utf-8")
     with open(folder / "dovecot.stderr", "ab") as stderr:
         process = subprocess.Popen(
             [str(DOVECOT), "-F", "-c", str(folder / "dovecot.conf")],
@@ -221,6 +237,7 @@ ssl_cert = <{cert}
 ssl_key = <{key}
 auth_mechanisms = plain login
 auth_failure_delay = 0
+mail_fsync = never  # a test server: speed over surviving a crash of the machine
 first_valid_uid = 1
 first_valid_gid = 1
 {users}
@@ -247,8 +264,22 @@ service imap-login {{
 }}
 service anvil {{
   chroot =
+  # No growing delay after the tests' wrong passwords: the next test logs in at once.
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 """
+
+
+def _give_to_mail_user(path: Path) -> None:
+    if os.geteuid() == 0:
+        owner = pwd.getpwnam("dovecot")
+        os.chown(path, owner.pw_uid, owner.pw_gid)
+
+
+def _user(number: int) -> str:
+    return f"inbox{number}@example.com"
 
 
 def _free_port() -> int:
@@ -300,3 +331,11 @@ def imap_account(dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> Account:
     """A fresh account on the session's Dovecot, whose certificate this test trusts."""
     monkeypatch.setenv("SSL_CERT_FILE", str(dovecot.cert))
     return dovecot.new_account()
+
+
+@pytest.fixture(scope="session")
+def dovecot_without_move(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
+    """A Dovecot that announces no MOVE after login: clients fall back to COPY."""
+    server = start_dovecot(tmp_path_factory.mktemp("dovecot"), capabilities=WITHOUT_MOVE)
+    yield server
+    server.stop()

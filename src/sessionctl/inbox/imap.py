@@ -9,6 +9,7 @@ EXPUNGE, which also removes messages others marked deleted in the folder.
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import re
 import ssl
@@ -34,6 +35,14 @@ _MONTHS = {
 }
 _DELIMITER = re.compile(rb'\) (?:"((?:\\.|[^"\\])*)"|NIL) ')
 _NAMESPACE_PREFIX = re.compile(rb'^\(\("((?:\\.|[^"\\])*)"')
+
+
+class _Refused(RunError):
+    """The server answered NO or BAD to a command."""
+
+    def __init__(self, message: str, *, reply: str) -> None:
+        super().__init__(message)
+        self.reply = reply
 
 
 class ImapInbox:
@@ -76,7 +85,8 @@ class ImapInbox:
             _close(conn)
 
     def items(self) -> Iterator[Item]:
-        """Every message in the folder in UID order (the order they arrived), unseen kept so."""
+        """Every message in the folder not marked deleted, in UID order (the order they
+        arrived); none is marked seen."""
         uids = self._search_all()
         for start in range(0, len(uids), _BATCH):
             yield from self._fetch(uids[start : start + _BATCH])
@@ -86,10 +96,15 @@ class ImapInbox:
         if not key.isdigit():
             raise ValueError(f"not an IMAP UID: {key!r}")
         target = self._processed_folder()
-        if "MOVE" in self._capabilities:
-            self._call("uid", "MOVE", key, target)
+        command = "MOVE" if "MOVE" in self._capabilities else "COPY"
+        try:
+            self._call("uid", command, key, target)
+        except _Refused as refused:
+            if "[EXPUNGEISSUED]" in refused.reply:  # filed by another run since we looked
+                return
+            raise
+        if command == "MOVE":
             return
-        self._call("uid", "COPY", key, target)
         self._call("uid", "STORE", key, "+FLAGS.SILENT", r"(\Deleted)")
         if "UIDPLUS" in self._capabilities:
             self._call("uid", "EXPUNGE", key)
@@ -124,7 +139,7 @@ class ImapInbox:
         try:
             conn.starttls(ssl_context=ssl.create_default_context())
         except BaseException:
-            conn.shutdown()  # the TLS handshake failed: nothing more can be said on it
+            _drop(conn)  # the TLS handshake failed: nothing more can be said on it
             raise
 
     def _login(self, conn: imaplib.IMAP4) -> None:
@@ -181,7 +196,9 @@ class ImapInbox:
     # -- reading and filing --------------------------------------------------------------
 
     def _search_all(self) -> list[str]:
-        data = self._call("uid", "SEARCH", "ALL")
+        # Not those marked deleted: a person threw them away, or a filing stopped between its
+        # COPY and its EXPUNGE, which left the message in the processed folder already.
+        data = self._call("uid", "SEARCH", "UNDELETED")
         found = b" ".join(part for part in data if isinstance(part, bytes))
         return sorted(found.decode().split(), key=int)
 
@@ -225,7 +242,7 @@ class ImapInbox:
             raise InboxUnavailable(f"{self._where} failed: {self._text(err)}") from None
         if status != "OK":
             what = " ".join((method.upper(), *args[:1]))
-            raise RunError(f"{self._where} refused {what}: {_reply(data)}")
+            raise _Refused(f"{self._where} refused {what}: {_reply(data)}", reply=_reply(data))
         return list(data)
 
     def _connection(self) -> imaplib.IMAP4:
@@ -236,7 +253,7 @@ class ImapInbox:
     def _text(self, err: BaseException) -> str:
         """An error's text on one line, never the password (whatever a library put in it)."""
         text = " ".join(str(err).split()) or type(err).__name__
-        if isinstance(err, TimeoutError) and text == "timed out":
+        if isinstance(err, TimeoutError):  # "timed out", "_ssl.c:989: The handshake operation…"
             text = f"no answer within {self._timeout:g} seconds"
         return text.replace(self._password, "***") if self._password else text
 
@@ -320,4 +337,9 @@ def _close(conn: imaplib.IMAP4) -> None:
     try:
         conn.logout()
     except Exception:  # already gone or misbehaving: the socket is closed either way
+        _drop(conn)
+
+
+def _drop(conn: imaplib.IMAP4) -> None:
+    with contextlib.suppress(OSError):
         conn.shutdown()
