@@ -52,7 +52,16 @@ def coffee(cli: Invoke) -> None:
     ok(cli("member", "add", PROGRAM, "ana@example.com", "--name", "Ana", "--team", "design"))
 
 
-BEFORE = [{"email": "ana@example.com", "name": "Ana", "team": "design", "active": True}]
+BEFORE = [
+    {
+        "email": "ana@example.com",
+        "name": "Ana",
+        "team": "design",
+        "active": True,
+        "paused_until": None,
+        "left_reason": None,
+    }
+]
 
 
 # --- member add ---------------------------------------------------------------------------------
@@ -91,6 +100,8 @@ def test_add_keeps_international_names_as_typed(cli: Invoke, name: str) -> None:
         "name": name,
         "team": name,
         "active": True,
+        "paused_until": None,
+        "left_reason": None,
     }
 
 

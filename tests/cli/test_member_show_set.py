@@ -35,7 +35,14 @@ def coffee(cli: Invoke, frozen: time_machine.Traveller) -> None:
 
 
 def _member(email: str, name: str = "", team: str | None = None, active: bool = True) -> Any:
-    return {"email": email, "name": name, "team": team, "active": active}
+    return {
+        "email": email,
+        "name": name,
+        "team": team,
+        "active": active,
+        "paused_until": None,
+        "left_reason": None,
+    }
 
 
 def _members(cli: Invoke) -> Any:

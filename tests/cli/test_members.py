@@ -13,7 +13,14 @@ PROGRAM = "coffee-paris"
 
 
 def _member(email: str, name: str = "", team: str | None = None, active: bool = True) -> Any:
-    return {"email": email, "name": name, "team": team, "active": active}
+    return {
+        "email": email,
+        "name": name,
+        "team": team,
+        "active": active,
+        "paused_until": None,
+        "left_reason": None,
+    }
 
 
 def _assert_error(result: Result, message: str, *, code: int = 2) -> None:

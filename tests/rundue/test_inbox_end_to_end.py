@@ -264,7 +264,9 @@ def test_concurrent_runs_record_each_reply_once(
     for result in results:
         assert result.code == 0, result.stderr
     recorded = [r for result in results for r in result.json()["recorded"]]
-    assert sorted(r["email"] for r in recorded) == sorted([*(r.member for r in REPLIES), UNREADABLE])
+    assert sorted(r["email"] for r in recorded) == sorted(
+        [*(r.member for r in REPLIES), UNREADABLE]
+    )
     assert sql("SELECT count(*) FROM inbound") == [(len(REPLIES) + 1,)]
     shown = show(cli, round_id)
     assert shown["opted_in"] == sum(r.outcome == "join" for r in REPLIES)

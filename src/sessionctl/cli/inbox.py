@@ -20,7 +20,9 @@ def inbox(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Read replies, bounces and unsubscribes from the inbox; run-due does it too.
+    """Read members' replies, bounces and unsubscribes.
+
+    run-due does it too, before it matches.
 
     The inbox is SESSIONCTL_INBOX or inbox = "…" in the config file: imaps://USER@HOST/FOLDER,
     imap+starttls://USER@HOST:143/FOLDER or maildir:PATH; the IMAP password comes from

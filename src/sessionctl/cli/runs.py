@@ -20,7 +20,7 @@ def run_due(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Read the inbox, open rounds, form groups and send the messages that are due.
+    """Open rounds, form groups and send the messages that are due.
 
     With an inbox set up (SESSIONCTL_INBOX), replies, bounces and unsubscribes are read first
     (see sessionctl inbox), so that answers count before the groups are formed.

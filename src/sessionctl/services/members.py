@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, union
@@ -25,9 +25,18 @@ class MemberInfo:
     name: str
     team: str | None
     active: bool
+    paused_until: date | None = None  # the first day a paused member is invited again
+    left_reason: str | None = None  # why they left by themselves (unsubscribed, bounced)
 
     def to_json(self) -> dict[str, Any]:
-        return {"email": self.email, "name": self.name, "team": self.team, "active": self.active}
+        return {
+            "email": self.email,
+            "name": self.name,
+            "team": self.team,
+            "active": self.active,
+            "paused_until": None if self.paused_until is None else self.paused_until.isoformat(),
+            "left_reason": self.left_reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -253,4 +262,11 @@ def _find(s: Session, program_id: int | None, email: str) -> Member | None:
 
 
 def _info(m: Member) -> MemberInfo:
-    return MemberInfo(email=m.email, name=m.name, team=m.team, active=m.active)
+    return MemberInfo(
+        email=m.email,
+        name=m.name,
+        team=m.team,
+        active=m.active,
+        paused_until=m.paused_until,
+        left_reason=m.left_reason,
+    )
