@@ -425,7 +425,51 @@ def test_a_huge_hostile_line_is_read_quickly() -> None:
     assert got.intent == Intent.UNKNOWN and len(got.text) <= 2_000
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        # an encoded word whose charset name is not ASCII (the header module raises CharsetError)
+        b"From: a@example.org\r\nSubject: =?x-unknow\xff?q?a?=\r\n\r\nyes\r\n",
+        # an RFC 2231 charset on a body with 8-bit bytes (get_payload() raises TypeError)
+        b"From: a@example.org\r\nContent-Type: multipart/report; boundary=x\r\n\r\n--x\r\n"
+        b"Content-Type: text/plain; charset*=utf-8''%ff\r\n\r\nyes \xff\r\n--x--\r\n",
+    ],
+)
+def test_malformed_headers_found_by_fuzzing_do_not_raise(raw: bytes) -> None:
+    assert read_message(raw, today=TODAY).sender == "a@example.org"
+
+
+def test_a_mime_bomb_of_nested_multiparts_is_read_as_nothing_understood() -> None:
+    """The standard library's parser recurses once per nested multipart."""
+    levels = b"".join(
+        b"--b%d\r\nContent-Type: multipart/mixed; boundary=b%d\r\n\r\n" % (i, i + 1)
+        for i in range(5_000)
+    )
+    raw = b"From: a@example.org\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n" + levels
+    got = read_message(raw + b"--b5000\r\n\r\nyes\r\n", today=TODAY)
+    assert (got.sender, got.intent) == ("a@example.org", Intent.UNKNOWN)
+
+
 FIXTURES = sorted(p.name for p in MAIL.glob("*.eml"))
+# Pieces of MIME structure that random bytes rarely form: charsets, encodings, part types.
+MIME_PIECES = [
+    b"\r\n\r\n",
+    b"--",
+    b"\r\n ",
+    b"=?x-unknown?q?a?=",
+    b"=?utf-8?b?////?=",
+    b"; charset*=utf-8''%ff",
+    b"Content-Type: multipart/report; report-type=delivery-status; boundary=x\r\n",
+    b"Content-Type: message/rfc822\r\n",
+    b"Content-Type: message/delivery-status\r\n",
+    b"Content-Type: text/rfc822-headers\r\n",
+    b"Content-Type: text/html\r\n",
+    b"Content-Transfer-Encoding: base64\r\n",
+    b"Content-Transfer-Encoding: quoted-printable\r\n",
+    b"Action: failed\r\nStatus: 5.1.1\r\n",
+    b"<blockquote><![CDATA[&#x110000;<!--",
+    b"pause until ",
+]
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -435,11 +479,15 @@ def test_random_bytes_never_raise(raw: bytes) -> None:
     assert isinstance(got.intent, Intent) and len(got.text) <= 2_000
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     name=st.sampled_from(FIXTURES),
     edits=st.lists(
-        st.tuples(st.floats(0, 1), st.sampled_from(["flip", "cut", "insert"]), st.binary()),
+        st.tuples(
+            st.floats(0, 1),
+            st.sampled_from(["flip", "cut", "insert"]),
+            st.sampled_from(MIME_PIECES) | st.binary(max_size=40),
+        ),
         min_size=1,
         max_size=6,
     ),

@@ -14,12 +14,20 @@ from email.message import Message
 from email.parser import HeaderParser, Parser
 from email.policy import compat32
 
-from sessionctl.domain._mailtext import content_type, header, leaf_parts, one_line, part_text
+from sessionctl.domain._mailtext import (
+    children,
+    content_type,
+    header,
+    leaf_parts,
+    one_line,
+    part_text,
+)
 
 MAX_DIAGNOSTIC = 300
 
 _STATUS = re.compile(r"\b([245])\.(\d{1,3})\.(\d{1,3})\b")
 _DAEMON = re.compile(r"^(?:mailer-daemon|postmaster)@", re.IGNORECASE)
+_MAX_DEPTH = 30  # multiparts nested deeper are a bomb, not a report
 _MESSAGE_ID = re.compile(r"<\s*([^<>\s]+)\s*>")
 
 
@@ -54,19 +62,17 @@ def message_id(value: str) -> str:
     return f"<{bare}>" if bare and ">" not in bare else ""
 
 
-def _report_parts(msg: Message) -> list[Message]:
+def _report_parts(msg: Message, *, depth: int = 0) -> list[Message]:
     """A report's own parts: leaves, plus attached messages kept whole."""
-    payload = msg.get_payload()
-    if not content_type(msg).startswith("multipart/") or not isinstance(payload, list):
+    parts = children(msg)
+    if not content_type(msg).startswith("multipart/") or parts is None or depth > _MAX_DEPTH:
         return [msg]
     found: list[Message] = []
-    for part in payload:
-        if not isinstance(part, Message):
-            continue
+    for part in parts:
         if content_type(part) in ("message/rfc822", "message/delivery-status"):
             found.append(part)
         else:
-            found.extend(_report_parts(part) if part.is_multipart() else [part])
+            found.extend(_report_parts(part, depth=depth + 1) if part.is_multipart() else [part])
     return found
 
 
@@ -92,9 +98,9 @@ def _from_report(report: Message, parts: list[Message]) -> Bounce:
 
 def _status_blocks(report: Message) -> list[Message]:
     """The per-message block, then one block per recipient."""
-    payload = report.get_payload()
-    if isinstance(payload, list):
-        return [b for b in payload if isinstance(b, Message)]
+    blocks = children(report)
+    if blocks is not None:
+        return blocks
     text = part_text(report).replace("\r\n", "\n")
     parser = HeaderParser(policy=compat32)
     return [parser.parsestr(block.strip() + "\n") for block in re.split(r"\n\s*\n", text)]
@@ -114,8 +120,8 @@ def _original_id(parts: list[Message]) -> str | None:
     for part in parts:
         kind = content_type(part)
         if kind == "message/rfc822":
-            attached = part.get_payload()
-            if isinstance(attached, list) and attached and isinstance(attached[0], Message):
+            attached = children(part)
+            if attached:
                 return message_id(header(attached[0], "Message-ID")) or None
         elif kind == "text/rfc822-headers":
             headers = Parser(policy=compat32).parsestr(part_text(part), headersonly=True)

@@ -11,6 +11,7 @@ import codecs
 import re
 import unicodedata
 from collections.abc import Iterator
+from email.errors import MessageError
 from email.header import decode_header, make_header
 from email.message import Message
 from html.parser import HTMLParser
@@ -43,7 +44,7 @@ def decoded(value: str) -> str:
     """A header value with RFC 2047 encoded words decoded, on one line, without controls."""
     try:
         text = str(make_header(decode_header(value)))
-    except (ValueError, LookupError, UnicodeError, AssertionError):
+    except (ValueError, LookupError, UnicodeError, AssertionError, MessageError):
         text = value  # an encoded word that does not decode is shown as written
     return one_line(text)
 
@@ -56,7 +57,7 @@ def one_line(text: str) -> str:
 def content_type(msg: Message) -> str:
     try:
         return msg.get_content_type()
-    except (ValueError, LookupError, AttributeError, IndexError):
+    except (ValueError, LookupError, AttributeError, IndexError, MessageError):
         return "text/plain"
 
 
@@ -64,22 +65,34 @@ def param(msg: Message, name: str) -> str:
     """A Content-Type parameter, lower case; '' when absent or unreadable."""
     try:
         value = msg.get_param(name)
-    except (ValueError, LookupError, IndexError):
+    except (ValueError, LookupError, IndexError, MessageError):
         return ""
     if isinstance(value, tuple):  # an RFC 2231 value: (charset, language, text)
         value = value[2]
     return str(value).strip().lower() if value else ""
 
 
+def children(msg: Message) -> list[Message] | None:
+    """The parts of a multipart (or the message attached to a message/rfc822), else ``None``."""
+    payload = _payload(msg)
+    return [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else None
+
+
+def _payload(msg: Message) -> object:
+    try:
+        return msg.get_payload()
+    except (TypeError, ValueError, LookupError, MessageError):  # e.g. an RFC 2231 charset
+        return None
+
+
 def leaf_parts(msg: Message, *, depth: int = 0) -> Iterator[Message]:
     """The non-multipart parts of ``msg`` in order, not descending into attached messages."""
     if depth > 30:  # a bomb of nested multiparts
         return
-    payload = msg.get_payload()
-    if content_type(msg).startswith("multipart/") and isinstance(payload, list):
-        for part in payload:
-            if isinstance(part, Message):
-                yield from leaf_parts(part, depth=depth + 1)
+    parts = children(msg)
+    if content_type(msg).startswith("multipart/") and parts is not None:
+        for part in parts:
+            yield from leaf_parts(part, depth=depth + 1)
         return
     yield msg
 
@@ -88,12 +101,12 @@ def part_text(part: Message) -> str:
     """A leaf part's content decoded to text (transfer encoding, then charset)."""
     try:
         data = part.get_payload(decode=True)
-    except (ValueError, LookupError, AssertionError, TypeError):
+    except (ValueError, LookupError, AssertionError, TypeError, MessageError):
         data = None
     if isinstance(data, str):
         return data[:MAX_PART_CHARS]
     if not isinstance(data, bytes):
-        payload = part.get_payload()
+        payload = _payload(part)
         return _unescape(payload)[:MAX_PART_CHARS] if isinstance(payload, str) else ""
     return to_text(data[: MAX_PART_CHARS * 4], charset=param(part, "charset"))
 

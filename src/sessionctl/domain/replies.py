@@ -81,7 +81,7 @@ def read_message(raw: bytes, *, today: dt.date) -> Inbound:
     ``today`` is the reader's local date, for "pause until Jan 15" (a date without a year that
     is not after today is next year's).
     """
-    msg = BytesParser(policy=compat32).parsebytes(raw)
+    msg = _parse(raw)
     sender = _sender(header(msg, "From"))
     subject = decoded(header(msg, "Subject"))
     bounce = read_bounce(msg, sender=sender)
@@ -102,6 +102,13 @@ def read_message(raw: bytes, *, today: dt.date) -> Inbound:
         intent=intent,
         pause_until=pause_until,
     )
+
+
+def _parse(raw: bytes) -> Message:
+    try:
+        return BytesParser(policy=compat32).parsebytes(raw)
+    except RecursionError:  # the parser recurses once per nested multipart: a MIME bomb
+        return BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
 
 
 def _intent(
