@@ -14,12 +14,14 @@ tmp_path, since the sockets in Dovecot's run folder must have paths under 108 by
 
 from __future__ import annotations
 
+import contextlib
 import imaplib
 import itertools
 import os
 import pwd
 import re
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -165,7 +167,9 @@ class Dovecot:
 
     def stop(self) -> None:
         if self.process.poll() is None:
-            self.process.terminate()
+            # The whole group at once: the master alone would stop its processes one by one.
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
@@ -210,6 +214,7 @@ def _launch(folder: Path, *, cert: Path, key: Path, capabilities: str | None) ->
             [str(DOVECOT), "-F", "-c", str(folder / "dovecot.conf")],
             stdout=subprocess.DEVNULL,
             stderr=stderr,
+            start_new_session=True,  # its own process group, stopped as one
         )
     return Dovecot(folder, run_dir, cert, imaps_port, imap_port, process)
 

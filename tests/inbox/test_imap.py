@@ -115,6 +115,13 @@ def test_a_folder_below_another_and_with_spaces_is_read(imap_account: Account) -
     assert [m.raw for m in imap_account.processed()] == [GMAIL_REPLY]
 
 
+def test_a_folder_name_beyond_ascii_is_sent_as_imap_writes_it(imap_account: Account) -> None:
+    imap_account.create("R&AOk-ponses")  # "Réponses" in IMAP's modified UTF-7
+    imap_account.append(GMAIL_REPLY, folder="R&AOk-ponses")
+    with open_inbox(imap_account.spec(folder="Réponses"), password=PASSWORD) as inbox:
+        assert [item.raw for item in inbox.items()] == [GMAIL_REPLY]
+
+
 def test_the_inbox_knows_its_address(imap_account: Account) -> None:
     with open_inbox(imap_account.spec(), password=PASSWORD) as inbox:
         assert inbox.address == imap_account.user
