@@ -44,7 +44,10 @@ MAX_BODY = 1024
 
 POLICY = {
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: under it browsers send "Origin: null" with the page's own form posts,
+    # which the cross-site check must refuse. The address (and its token) still goes to no
+    # other site.
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     # The pages hold no script, image or font: their one stylesheet, named by its hash, and

@@ -38,7 +38,7 @@ LINK = re.compile(r"https://coffee\.example\.com/answer/(\S+)")
 STYLE_HASH = base64.b64encode(hashlib.sha256(page.STYLE.encode()).digest()).decode()
 POLICY = {
     "cache-control": "no-store",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "content-security-policy": (
