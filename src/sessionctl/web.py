@@ -1,4 +1,6 @@
-"""The answer links over HTTP: GET shows a confirmation page, POST records the answer.
+"""The members' links over HTTP. ``/answer/TOKEN``: GET shows the answer page (join, skip,
+pause, leave), POST records the choice its form posts. ``/leave/TOKEN``: GET asks to confirm,
+POST with ``List-Unsubscribe=One-Click`` leaves at once (RFC 8058, as mail providers send it).
 
 A GET never records anything: mail scanners and link previews fetch links on their own. Meant
 to listen on loopback behind a reverse proxy that adds TLS and passes the Host header on.
@@ -80,9 +82,9 @@ def make_server(
     request_deadline: float = REQUEST_DEADLINE,
     max_workers: int = MAX_WORKERS,
 ) -> HTTPServer:
-    """An HTTP server answering ``/answer/TOKEN`` and ``/health``: a thread per request, at
-    most ``max_workers`` at once, each request cut off ``request_deadline`` seconds after it
-    was accepted."""
+    """An HTTP server answering ``/answer/TOKEN``, ``/leave/TOKEN`` and ``/health``: a thread
+    per request, at most ``max_workers`` at once, each request cut off ``request_deadline``
+    seconds after it was accepted."""
 
     class Handler(_Handler):
         database = db
