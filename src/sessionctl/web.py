@@ -1,4 +1,6 @@
-"""The answer links over HTTP: GET shows a confirmation page, POST records the answer.
+"""The members' links over HTTP. ``/answer/TOKEN``: GET shows the answer page (join, skip,
+pause, leave), POST records the choice its form posts. ``/leave/TOKEN``: GET asks to confirm,
+POST with ``List-Unsubscribe=One-Click`` leaves at once (RFC 8058, as mail providers send it).
 
 A GET never records anything: mail scanners and link previews fetch links on their own. Meant
 to listen on loopback behind a reverse proxy that adds TLS and passes the Host header on.
@@ -11,8 +13,8 @@ deadline, and when all workers are busy the next client gets a 503 at once.
 
 from __future__ import annotations
 
-import html
 import io
+import re
 import signal
 import socket
 import sys
@@ -20,37 +22,55 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import datetime
+from datetime import date, datetime
+from email import policy as email_policy
 from email.message import Message
+from email.parser import BytesParser
+from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
 
-from sessionctl.domain.tokens import TokenError
-from sessionctl.services import responses
+from sessionctl.domain.tokens import TokenError, read
+from sessionctl.render import page
+from sessionctl.services import answer_page, responses
 from sessionctl.store.engine import Database
 
 REQUEST_DEADLINE = 10.0  # seconds for a whole request (line, headers, body), however it trickles
 MAX_WORKERS = 16  # requests answered at once; one more gets a 503 page straight away
 LISTEN_BACKLOG = 64  # connections the kernel holds until they are accepted
-MAX_BODY = 1024  # bytes: the confirmation form posts nothing, so no real answer is bigger
+# bytes: our forms post under 50 (choice=pause&until=2026-06-10), a one-click unsubscribe in
+# multipart/form-data about 200; nothing a real client sends here comes near
+MAX_BODY = 1024
 
 POLICY = {
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: under it browsers send "Origin: null" with the page's own form posts,
+    # which the cross-site check must refuse. The address (and its token) still goes to no
+    # other site.
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    # The pages hold no script, style, image or font: only the form posting to this page.
+    # The pages hold no script, image or font: their one stylesheet, named by its hash, and
+    # forms posting to the page itself.
     "Content-Security-Policy": (
-        "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        f"default-src 'none'; style-src {page.STYLE_SOURCE}; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
     ),
 }
 _ALLOW = "GET, HEAD, POST"
-_NOT_ALLOWED = "<p>This address does not answer that method.</p>"
+_NOT_ALLOWED = page.notice("Not allowed", "This address does not answer that method.")
+_NOT_RECORDED = "Not recorded"
 _PROBLEM = "Something went wrong on our side; please try again later."
 _INVALID = "This link is not valid: use the link from your latest opt-in email."
+_PICK_DATE = "Pick the date your pause ends, then press Pause again."
+_UNKNOWN_CHOICE = "This page does not know that choice: open your link again."
+_NOT_ONE_CLICK = "This unsubscribe request is incomplete: open the link and press the button."
+_MAX_FIELDS = 8
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
-_Action = Callable[..., responses.TokenAnswer]
+_T = TypeVar("_T")
 
 
 def make_server(
@@ -62,9 +82,9 @@ def make_server(
     request_deadline: float = REQUEST_DEADLINE,
     max_workers: int = MAX_WORKERS,
 ) -> HTTPServer:
-    """An HTTP server answering ``/answer/TOKEN`` and ``/health``: a thread per request, at
-    most ``max_workers`` at once, each request cut off ``request_deadline`` seconds after it
-    was accepted."""
+    """An HTTP server answering ``/answer/TOKEN``, ``/leave/TOKEN`` and ``/health``: a thread
+    per request, at most ``max_workers`` at once, each request cut off ``request_deadline``
+    seconds after it was accepted."""
 
     class Handler(_Handler):
         database = db
@@ -127,38 +147,60 @@ class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         path = self.path.partition("?")[0]
         if path == "/health":
-            self._reply(HTTPStatus.OK, "ok", "<p>sessionctl is running.</p>")
+            self._reply(HTTPStatus.OK, page.notice("ok", "sessionctl is running."))
             return
-        token = self._token(path)
-        found = None if token is None else self._attempt(responses.read_token, token)
-        if found is None:
+        route = self._route(path)
+        if route is None:
             return
-        verb = "join" if found.answer else "skip"
-        body = (
-            f"<p>{_e(found.email)}, do you want to <strong>{verb}</strong> round {found.number} "
-            f"of {_e(found.program_title)}?</p>"
-            f'<form method="post"><button type="submit">Yes, {verb} this round</button></form>'
+        kind, token = route
+        facts = self._attempt(
+            token, partial(answer_page.page_facts, self.database, token, now=self.now())
         )
-        self._reply(HTTPStatus.OK, f"{found.program_title}: {verb} round {found.number}", body)
+        if facts is not None:
+            shown = page.leave_page(facts) if kind == "leave" else page.answer_page(facts)
+            self._reply(HTTPStatus.OK, shown)
 
     do_HEAD = do_GET  # the same status and headers; _reply leaves the body out
 
     def do_POST(self) -> None:
         path = self.path.partition("?")[0]
         if path == "/health":
-            self._reply(
-                HTTPStatus.METHOD_NOT_ALLOWED, "Not allowed", _NOT_ALLOWED, allow="GET, HEAD"
-            )
+            self._reply(HTTPStatus.METHOD_NOT_ALLOWED, _NOT_ALLOWED, allow="GET, HEAD")
             return
-        token = self._token(path)
-        if token is None or not self._accept_post():
+        route = self._route(path)
+        if route is None:
             return
-        found = self._attempt(responses.respond_token, token)
-        if found is None:
+        kind, token = route
+        # A one-click unsubscribe comes from a mail provider's server, or from a webmail page
+        # on another site: the token alone is the authority, as it is for anyone holding it.
+        body = self._read_form(check_site=kind == "answer")
+        if body is None:
             return
-        what = "You are in" if found.answer else "You are skipping"
-        body = f"<p>{what} for round {found.number} of {_e(found.program_title)}. Thank you!</p>"
-        self._reply(HTTPStatus.OK, "Answer recorded", body)
+        if kind == "leave":
+            self._one_click(token, body)
+        else:
+            self._answer(token, body)
+
+    def _answer(self, token: str, form: dict[str, list[str]]) -> None:
+        """A choice from the answer page; without one (an old link, curl), the token's own."""
+        action = _choice(form, db=self.database, token=token, now=self.now())
+        if isinstance(action, str):
+            self._reply(HTTPStatus.BAD_REQUEST, page.notice(_NOT_RECORDED, action))
+            return
+        outcome = self._attempt(token, action)
+        if outcome is not None:
+            self._reply(HTTPStatus.OK, page.result_page(outcome, back=outcome.kind != "leave"))
+
+    def _one_click(self, token: str, form: dict[str, list[str]]) -> None:
+        """RFC 8058: the POST carries ``List-Unsubscribe=One-Click``, and leaves at once."""
+        if _field(form, "List-Unsubscribe") != "One-Click":
+            self._reply(HTTPStatus.BAD_REQUEST, page.notice(_NOT_RECORDED, _NOT_ONE_CLICK))
+            return
+        how = answer_page.ONE_CLICK
+        leave = partial(answer_page.leave, self.database, token, now=self.now(), how=how)
+        outcome = self._attempt(token, leave)
+        if outcome is not None:
+            self._reply(HTTPStatus.OK, page.result_page(outcome, back=False))
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         """The replies http.server makes itself (malformed requests, unknown methods): our page
@@ -166,9 +208,9 @@ class _Handler(BaseHTTPRequestHandler):
         status = HTTPStatus(code)
         self.close_connection = True
         if status is HTTPStatus.NOT_IMPLEMENTED:  # a method we have no do_ for
-            self._reply(HTTPStatus.METHOD_NOT_ALLOWED, "Not allowed", _NOT_ALLOWED, allow=_ALLOW)
+            self._reply(HTTPStatus.METHOD_NOT_ALLOWED, _NOT_ALLOWED, allow=_ALLOW)
         else:
-            self._reply(status, status.phrase, f"<p>{_e(status.description)}.</p>")
+            self._reply(status, page.notice(status.phrase, f"{status.description}."))
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         # The path holds a personal token: log the method and status only.
@@ -178,57 +220,62 @@ class _Handler(BaseHTTPRequestHandler):
         # Only the fixed words: the arguments may quote the request line, and so a token.
         sys.stderr.write(f"{self.command or '-'} {format.partition('%')[0].rstrip(': ')}\n")
 
-    def _token(self, path: str) -> str | None:
-        """Everything after /answer/, whatever it is: a malformed token is a 400, not a 404."""
-        if not path.startswith("/answer/"):
-            self._reply(HTTPStatus.NOT_FOUND, "Not found", "<p>There is nothing here.</p>")
-            return None
-        return path.removeprefix("/answer/")
+    def _route(self, path: str) -> tuple[str, str] | None:
+        """``("answer" | "leave", token)``: everything after the prefix, whatever it is, so that
+        a malformed token is a 400, not a 404."""
+        for kind in ("answer", "leave"):
+            if path.startswith(f"/{kind}/"):
+                return kind, path.removeprefix(f"/{kind}/")
+        self._reply(HTTPStatus.NOT_FOUND, page.notice("Not found", "There is nothing here."))
+        return None
 
-    def _accept_post(self) -> bool:
-        """Refuse an answer posted from another site, and a body bigger than a form's."""
-        if _is_cross_site(self.headers):
-            body = "<p>Answers are taken from their own page only: open your link again.</p>"
-            self._reply(HTTPStatus.FORBIDDEN, "Answer not recorded", body)
-            return False
+    def _read_form(self, *, check_site: bool) -> dict[str, list[str]] | None:
+        """The posted form's fields, or None once a refusal went out: a POST from another site
+        (when ``check_site``), or a body bigger than our forms'."""
+        if check_site and _is_cross_site(self.headers):
+            text = "Answers are taken from their own page only: open your link again."
+            self._reply(HTTPStatus.FORBIDDEN, page.notice(_NOT_RECORDED, text))
+            return None
         length = self.headers.get("Content-Length", "0").strip()
         if not (length.isdigit() and length.isascii()):
             self._refuse_body(HTTPStatus.BAD_REQUEST)
-            return False
+            return None
         if "Transfer-Encoding" in self.headers or len(length) > 9 or int(length) > MAX_BODY:
             self._refuse_body(HTTPStatus.REQUEST_ENTITY_TOO_LARGE)
-            return False
-        self.rfile.read(int(length))  # read, so that closing does not reset the connection
-        return True
+            return None
+        # Read whole, also when unused, so that closing does not reset the connection.
+        body = self.rfile.read(int(length))
+        return _parse_form(body, content_type=self.headers.get("Content-Type", ""))
 
     def _refuse_body(self, status: HTTPStatus) -> None:
         self.close_connection = True
-        self._reply(status, "Answer not recorded", "<p>The answer page sends no data.</p>")
+        text = "This page sends only its own small forms."
+        self._reply(status, page.notice(_NOT_RECORDED, text))
 
-    def _attempt(self, action: _Action, token: str) -> responses.TokenAnswer | None:
-        """The answer a token carries, or None once a refusal page went out."""
+    def _attempt(self, token: str, action: Callable[[], _T]) -> _T | None:
+        """What ``action`` returns, or None once a refusal page went out."""
         try:
-            return action(self.database, token, now=self.now())
+            return action()
         except TokenError:
-            self._reply(HTTPStatus.BAD_REQUEST, "Invalid link", f"<p>{_e(_INVALID)}</p>")
+            self._reply(HTTPStatus.BAD_REQUEST, page.notice("Invalid link", _INVALID))
         except responses.AnswersClosedError as err:  # a removed member's too: in their words
-            page = f"<p>{_e(err.for_member)}</p>"
-            self._reply(HTTPStatus.CONFLICT, "Answer not recorded", page)
+            self._reply(HTTPStatus.CONFLICT, page.notice(_NOT_RECORDED, err.for_member))
+        except answer_page.Refused as err:  # written for the member
+            self._reply(HTTPStatus.CONFLICT, page.notice(_NOT_RECORDED, err.message))
         except Exception as err:  # whatever it is, the page shows no internals; stderr does
             _log_failure(err, token=token)
-            self._reply(HTTPStatus.SERVICE_UNAVAILABLE, "Try again later", f"<p>{_PROBLEM}</p>")
+            self._reply(HTTPStatus.SERVICE_UNAVAILABLE, page.notice("Try again later", _PROBLEM))
         return None
 
-    def _reply(self, status: HTTPStatus, title: str, body: str, *, allow: str = "") -> None:
-        page = _render_page(title, body)
+    def _reply(self, status: HTTPStatus, shown: bytes, *, allow: str = "") -> None:
         self.send_response(status)
-        for name, value in _headers(len(page)).items():
+        for name, value in _headers(len(shown)).items():
             self.send_header(name, value)
         if allow:
             self.send_header("Allow", allow)
         self.end_headers()
         if self.command != "HEAD":
-            self.wfile.write(page)
+            self.wfile.write(shown)
 
 
 class _DeadlineReader(io.RawIOBase):
@@ -314,24 +361,75 @@ def _headers(length: int) -> dict[str, str]:
     }
 
 
-def _render_page(title: str, body: str) -> bytes:
-    return (
-        '<!doctype html><html lang="en"><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width">'
-        f"<title>{_e(title)}</title><body>{body}</body></html>"
-    ).encode()
+def _choice(
+    form: dict[str, list[str]], *, db: Database, token: str, now: datetime
+) -> Callable[[], answer_page.Outcome] | str:
+    """What a posted answer form asks for, ready to run; or, for the member, why it cannot
+    be done. Without a choice, the answer the token itself carries (old links, scripts)."""
+    choice = _field(form, "choice")
+    if choice in ("join", "skip"):
+        return partial(answer_page.answer, db, token, choice=choice == "join", now=now)
+    if choice is None:
+        return lambda: answer_page.answer(db, token, choice=read(token).answer, now=now)
+    if choice == "leave":
+        return partial(answer_page.leave, db, token, now=now, how=answer_page.FROM_PAGE)
+    if choice != "pause":
+        return _UNKNOWN_CHOICE
+    until = _date(_field(form, "until"))
+    if until is None:
+        return _PICK_DATE
+    return partial(answer_page.pause, db, token, until=until, now=now)
+
+
+def _parse_form(body: bytes, *, content_type: str) -> dict[str, list[str]]:
+    """The fields of a urlencoded or a multipart/form-data body (RFC 8058 allows either for a
+    one-click unsubscribe); none for anything else."""
+    if content_type.partition(";")[0].strip().lower() == "multipart/form-data":
+        return _multipart_fields(body, content_type=content_type)
+    try:
+        return parse_qs(body.decode("ascii"), keep_blank_values=True, max_num_fields=_MAX_FIELDS)
+    except (UnicodeDecodeError, ValueError):
+        return {}
+
+
+def _multipart_fields(body: bytes, *, content_type: str) -> dict[str, list[str]]:
+    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", "replace")
+    parsed = BytesParser(policy=email_policy.HTTP).parsebytes(head + body)
+    fields: dict[str, list[str]] = {}
+    if not parsed.is_multipart():
+        return fields
+    for part in [p for p in parsed.walk() if p is not parsed][:_MAX_FIELDS]:
+        name = part.get_param("name", header="content-disposition")
+        value = part.get_payload(decode=True)
+        if isinstance(name, str) and isinstance(value, bytes):
+            fields.setdefault(name, []).append(value.decode("utf-8", "replace"))
+    return fields
+
+
+def _field(form: dict[str, list[str]], name: str) -> str | None:
+    """A field's value; None when absent, empty when given more than once."""
+    values = form.get(name)
+    if values is None:
+        return None
+    return values[0] if len(values) == 1 else ""
+
+
+def _date(text: str | None) -> date | None:
+    """A ``YYYY-MM-DD`` date, as a date input posts it; None for anything else."""
+    if text is None or not _DATE.fullmatch(text):
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
 
 
 def _render_busy() -> bytes:
     """The whole 503 reply for a client that finds every worker busy, built once."""
-    page = _render_page("Busy", "<p>Too many requests at once; please try again in a moment.</p>")
-    head = {**_headers(len(page)), "Retry-After": "5", "Connection": "close"}
+    shown = page.notice("Busy", "Too many requests at once; please try again in a moment.")
+    head = {**_headers(len(shown)), "Retry-After": "5", "Connection": "close"}
     lines = ["HTTP/1.0 503 Service Unavailable", *(f"{k}: {v}" for k, v in head.items())]
-    return "\r\n".join([*lines, "", ""]).encode("ascii") + page
-
-
-def _e(text: str) -> str:
-    return html.escape(text, quote=True)
+    return "\r\n".join([*lines, "", ""]).encode("ascii") + shown
 
 
 _BUSY = _render_busy()

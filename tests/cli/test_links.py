@@ -124,7 +124,9 @@ def test_serve_confirms_on_get_and_records_on_post(cli: Invoke, opened: dict[str
         assert _request(f"{base.group()}/health")[0] == 200
         status, page = _request(url)
         assert status == 200
-        assert "do you want to <strong>join</strong> round 1 of Coffee &lt;Paris&gt;" in page
+        assert "<h1>Coffee &lt;Paris&gt;</h1>" in page  # the title shown as typed, never as HTML
+        assert "Round 1 is matched on <strong>Thu 2099-01-01 09:00 UTC</strong>" in page
+        assert 'name="choice" value="join" class="primary">Join this round' in page
         assert _figures(cli) == (0, 0)  # a GET (a link preview, a mail scanner) records nothing
         status, page = _request(url, method="POST")
         assert status == 200

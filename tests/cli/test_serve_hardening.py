@@ -29,17 +29,21 @@ import pytest
 
 from sessionctl import clock, config, web
 from sessionctl.domain import tokens
+from sessionctl.render import page
 from sessionctl.store.engine import open_database
 from tests.conftest import Invoke, assert_error, copy_database, seed_database, sql
 
 LINK = re.compile(r"https://coffee\.example\.com/answer/(\S+)")
+# The pages' one stylesheet, allowed by its hash and nothing else.
+STYLE_HASH = base64.b64encode(hashlib.sha256(page.STYLE.encode()).digest()).decode()
 POLICY = {
     "cache-control": "no-store",
-    "referrer-policy": "no-referrer",
+    "referrer-policy": "same-origin",
     "x-content-type-options": "nosniff",
     "x-frame-options": "DENY",
     "content-security-policy": (
-        "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
     ),
 }
 PROBLEM = "Something went wrong on our side; please try again later."
