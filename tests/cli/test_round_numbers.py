@@ -185,13 +185,16 @@ def test_answer_pages_say_the_number_and_the_admin_sees_the_id(cli: Invoke, isol
         url = f"http://127.0.0.1:{port}/answer/{join}"
         status, page = _request(url)
         assert status == 200
-        assert "<title>coffee: join round 1</title>" in page
-        assert "do you want to <strong>join</strong> round 1 of coffee?" in page
+        assert "<title>coffee: round 1</title>" in page
+        assert "Round 1 is matched on <strong>Sat 2099-01-10 09:00 UTC</strong>" in page
         status, page = _request(url, method="POST")
         assert status == 200
-        assert "You are in for round 1 of coffee. Thank you!" in page
+        assert "You are in for round 1 of coffee." in page
         ok(cli("cancel", "2"))
         status, page = _request(url)
+        assert status == 200  # pause and leave are still offered
+        assert "Answers to round 1 are closed." in page
+        status, page = _request(url, method="POST")
         assert status == 409
         assert "round 1 is cancelled: answers are taken only while a round is open" in page
     assert_error(

@@ -103,7 +103,13 @@ def _read(raw: bytes, *, to: str) -> EmailMessage:
     exactly our header names, one recipient (``to``), no control after decoding, two parts."""
     msg = email.message_from_bytes(raw, policy=policy.default)
     assert isinstance(msg, EmailMessage)
-    assert msg.keys() == HEADERS
+    # Programs with a link base add the one-click unsubscribe (RFC 8058) after the list header.
+    one_click = ["List-Unsubscribe-Post"] if "List-Unsubscribe-Post" in msg else []
+    assert msg.keys() == [*HEADERS[:6], *one_click, *HEADERS[6:]]
+    if one_click:
+        assert (
+            msg["List-Unsubscribe"].strip().endswith(">") and LINK_BASE in msg["List-Unsubscribe"]
+        )
     assert [address.addr_spec for address in msg["To"].addresses] == [to]
     assert len(msg["From"].addresses) == 1
     for name, value in msg.items():

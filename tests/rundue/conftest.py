@@ -33,6 +33,7 @@ from tests.delivery.conftest import (
     _BoundController,
     _check_login,
 )
+from tests.imapserver import dovecot, imap_account  # noqa: F401 - fixtures
 
 __all__ = ["PASSWORD", "USER", "Received", "SmtpServer"]
 

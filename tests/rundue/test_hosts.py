@@ -137,6 +137,7 @@ def test_run_due_json_names_each_holder(
                 "free_at": "2026-06-01T08:27:00+00:00",
             },
         ],
+        "inbox": None,  # no inbox set up
     }
     assert result.stderr.splitlines() == [
         "error: 3 messages held by host-b since 2026-06-01 08:10 UTC, free at 2026-06-01 08:28 UTC",

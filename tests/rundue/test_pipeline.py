@@ -137,6 +137,7 @@ def test_json_summary_is_exactly_the_documented_object(cli: Invoke) -> None:
         "failed": 0,
         "retrying": 0,
         "held": [],
+        "inbox": None,
     }
     again = cli("run-due", "--json")
     assert again.code == 0 and again.stderr == ""
@@ -148,6 +149,7 @@ def test_json_summary_is_exactly_the_documented_object(cli: Invoke) -> None:
         "failed": 0,
         "retrying": 0,
         "held": [],
+        "inbox": None,
     }
 
 
@@ -176,6 +178,7 @@ def test_dry_run_shows_what_would_happen_and_changes_nothing(cli: Invoke, isolat
         "failed": 0,
         "retrying": 0,
         "held": [],
+        "inbox": None,
     }
     assert (ok(cli("list", "--json")).stdout, ok(cli("messages", "--json")).stdout) == before
     assert groups(cli, matching)["groups"] == []
@@ -409,6 +412,7 @@ def test_a_match_time_past_the_grace_window_makes_the_round_missed(
         "failed": 0,
         "retrying": 0,
         "held": [],
+        "inbox": None,
     }
     assert show(cli, round_id)["status"] == "missed"
     assert groups(cli, round_id) == {"round": round_id, "groups": [], "no_match": []}
@@ -486,6 +490,7 @@ def test_late_runs_deal_with_every_round_in_one_run(
         "failed": 0,
         "retrying": 0,
         "held": [],
+        "inbox": None,
     }
     assert emails_of("lunch", 2) == sorted(groups(cli, fresh)["groups"][0])
 

@@ -16,13 +16,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from email import policy
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from sessionctl.domain import tokens
-from tests.conftest import Invoke, ok, sql
+from tests.conftest import Invoke, ok
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -98,13 +96,17 @@ def _join_and_skip(isolated: Path) -> tuple[str, str]:
 
 
 def _leave_token(isolated: Path) -> str:
-    """The member's unsubscribe token for round 1, signed as run-due signs its links."""
-    secret = isolated / "home" / "data" / "sessionctl" / "link-secret"
-    [(seed,)] = sql("SELECT seed FROM round WHERE id = 1")
-    [(email_key,)] = sql("SELECT email_key FROM member WHERE id = 1")
-    bound = tokens.binding(SimpleNamespace(seed=seed), SimpleNamespace(email_key=email_key))
-    claim = tokens.Claim(1, 1, False, leave=True)
-    return tokens.sign(claim, secret=secret.read_text().strip().encode(), binding=bound)
+    """The member's unsubscribe token, from the one-click link of the email's List-Unsubscribe
+    header (RFC 8058), which also offers the mailto and asks for one-click posts."""
+    box = mailbox.Maildir(isolated / "home" / "data" / "sessionctl" / "outbox", create=False)
+    [raw] = [m.as_bytes() for m in box]
+    msg = email.message_from_bytes(raw, policy=policy.default)
+    assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    mailto, web = re.findall(r"<([^>]+)>", str(msg["List-Unsubscribe"]))
+    assert mailto.startswith("mailto:") and "?subject=unsubscribe%20sessionctl." in mailto
+    found = re.fullmatch(r"https?://[^/]+/leave/([A-Za-z0-9_.-]+)", web)
+    assert found, web
+    return found[1]
 
 
 @pytest.fixture

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from sessionctl.domain.matching import Participant, PastRound, Result, form_groups, pair_history
 from sessionctl.domain.rounds import Status
+from sessionctl.domain.times import load_zone
 from sessionctl.errors import InputError
 from sessionctl.services.rounds import find_round
 from sessionctl.store.engine import Database
@@ -58,21 +60,33 @@ class GroupsInfo:
         }
 
 
-def active_members(s: Session, p: Program) -> list[Member]:
-    query = select(Member).where(Member.program_id == p.id, col(Member.active))
+def active_members(s: Session, p: Program, *, on: date) -> list[Member]:
+    """Members in the program and not paused on the day ``on``."""
+    query = select(Member).where(Member.program_id == p.id, col(Member.active), _back_by(on))
     return list(s.exec(query.order_by(col(Member.id))))
 
 
-def active_member_ids(s: Session, p: Program) -> list[int]:
-    query = select(Member.id).where(Member.program_id == p.id, col(Member.active))
+def active_member_ids(s: Session, p: Program, *, on: date) -> list[int]:
+    """The ids of the members a round opening on the day ``on`` invites."""
+    query = select(Member.id).where(Member.program_id == p.id, col(Member.active), _back_by(on))
     return [i for i in s.exec(query.order_by(col(Member.id))) if i is not None]
+
+
+def local_day(r: Round, at: datetime) -> date:
+    """The date at ``at`` in the round's zone: the day a pause is compared with."""
+    return at.astimezone(load_zone(r.timezone)).date()
+
+
+def _back_by(on: date) -> ColumnElement[bool]:
+    """Not paused, or paused until ``on`` or before: a pause ends on its date."""
+    return col(Member.paused_until).is_(None) | (col(Member.paused_until) <= on)
 
 
 def participants(s: Session, r: Round, p: Program) -> list[Member]:
     """Yes-answers of invited members still active at the match (a round with an opt-in), else
     all active members. The round decides, not the program: its setting may change meanwhile."""
     if r.opt_in_at is None:
-        return active_members(s, p)
+        return active_members(s, p, on=local_day(r, r.match_at))
     invited = (col(Message.member_id) == Member.id) & (col(Message.round_id) == Response.round_id)
     query = (
         select(Member)

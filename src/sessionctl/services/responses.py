@@ -102,7 +102,7 @@ def read_token(db: Database, token: str, *, now: datetime) -> TokenAnswer:
     """
     claim = read(token)
     secret = find_secret(db.settings.data_dir)
-    if secret is None:
+    if secret is None or claim.leave:  # an unsubscribe link answers nothing
         raise invalid()
     with db.session() as s:
         member = s.get(Member, claim.member_id)

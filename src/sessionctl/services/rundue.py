@@ -226,7 +226,7 @@ def _preview(db: Database, report: RunReport, *, now: datetime) -> RunReport:
             report.missed.append(r.id or 0)
             report.lines.append(f"would mark {_name(r, p)} missed: {why}")
         for r, p in due.to_open:
-            invited = len(groups.active_member_ids(s, p))
+            invited = len(groups.active_member_ids(s, p, on=groups.local_day(r, now)))
             report.opened.append(r.id or 0)
             messages = plural(invited, "opt-in message")
             report.lines.append(f"would open {_name(r, p)}: {messages}")
@@ -293,7 +293,7 @@ def _open(db: Database, r: Round, *, now: datetime) -> int | None:
             return None  # another run opened it first
         program = s.get(Program, current.program_id)
         assert program is not None and current.id is not None
-        member_ids = groups.active_member_ids(s, program)
+        member_ids = groups.active_member_ids(s, program, on=groups.local_day(current, now))
         _add_messages(s, current.id, member_ids, kind="opt_in", sender=program.sender, now=now)
         current.status, current.opened_at = Status.OPEN, now
         s.add(current)
