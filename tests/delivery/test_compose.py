@@ -118,6 +118,23 @@ def test_opt_in_asks_for_a_reply_only_when_replies_are_read() -> None:
     assert "Join this round: " in both and "Or reply to this email with yes or no.\n" in both
 
 
+def test_list_unsubscribe_goes_as_written_folded_between_its_targets() -> None:
+    # Mail providers read the URIs as they are: never RFC 2047 encoded words, however long.
+    address = "answers-for-the-coffee-roulette-of-the-paris-office@example.com"
+    leave = "https://coffee.example.com/leave/" + "T" * 120
+    raw = compose(_envelope(reply_to=address, leave_url=leave)).as_bytes()
+
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    start = head.index("List-Unsubscribe: ")
+    lines = head[start:].split("\r\n")[:3]
+    assert lines == [
+        f"List-Unsubscribe: <mailto:{address}?subject=unsubscribe%20r12.m7.opt_in>,",
+        f" <{leave}>",
+        "List-Unsubscribe-Post: List-Unsubscribe=One-Click",
+    ]
+    assert "=?" not in head
+
+
 def test_reply_to_and_list_unsubscribe_headers() -> None:
     plain = _parsed(compose(_envelope(join_url=None, skip_url=None)))
     linked = _parsed(

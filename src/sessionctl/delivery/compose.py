@@ -24,6 +24,7 @@ from email.errors import HeaderParseError
 from email.headerregistry import Address, AddressHeader
 from email.message import EmailMessage
 from email.parser import BytesHeaderParser
+from email.policy import EmailPolicy
 from email.utils import format_datetime
 from enum import StrEnum
 from string import Template
@@ -136,6 +137,33 @@ _MAX_DECODES = 4  # a word nested deeper than this is an attack, not a name
 _MESSAGE_ID = re.compile(r"<[^<>@\s]+@[^<>@\s]+>")
 
 
+class _Policy(EmailPolicy):
+    """SMTP's policy, except that List-Unsubscribe is folded only between its <targets>.
+
+    The stock folder turns a header line too long for 78 columns into RFC 2047 encoded words,
+    and mail providers do not decode those in List-Unsubscribe: its URIs must go as written.
+    A URI longer than a line stays whole on its own line (RFC 5322 allows up to 998).
+    """
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() not in _LISTED:
+            folded: str = super().fold(name, value)
+            return folded
+        targets = _TARGET.findall(str(value))
+        return f"{name}: {(',' + self.linesep + ' ').join(targets)}{self.linesep}"
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() not in _LISTED:
+            folded: bytes = super().fold_binary(name, value)
+            return folded
+        return self.fold(name, value).encode("ascii")
+
+
+_LISTED = ("list-unsubscribe",)
+_TARGET = re.compile(r"<[!-;=?-~]+>")  # one URI in angle brackets: printable ASCII, no < >
+_SMTP = _Policy(linesep="\r\n")
+
+
 def compose(
     env: Envelope, *, templates: Mapping[Kind, tuple[str, str]] | None = None
 ) -> EmailMessage:
@@ -151,7 +179,7 @@ def compose(
     subject = _header_text(render_template(subject_template, values, part=f"{env.kind} subject"))
     body = render_template(body_template, values, part=f"{env.kind} body")
 
-    msg = EmailMessage(policy=policy.SMTP)
+    msg = EmailMessage(policy=_SMTP)
     _set_header(msg, "From", _address(env.sender))
     _set_header(msg, "To", recipient := _address(env.recipient))
     _set_header(msg, "Date", format_datetime(_check_aware(env.date)))
