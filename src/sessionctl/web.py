@@ -14,7 +14,6 @@ deadline, and when all workers are busy the next client gets a 503 at once.
 from __future__ import annotations
 
 import io
-import re
 import signal
 import socket
 import sys
@@ -22,20 +21,17 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from datetime import date, datetime
-from email import policy as email_policy
-from email.message import Message
-from email.parser import BytesParser
+from datetime import datetime
 from functools import partial
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from typing import Any, TypeVar
-from urllib.parse import parse_qs
 
 from sessionctl.domain.tokens import TokenError, read
 from sessionctl.render import page
 from sessionctl.services import answer_page, responses
 from sessionctl.store.engine import Database
+from sessionctl.webform import field, form_date, is_cross_site, parse_form
 
 REQUEST_DEADLINE = 10.0  # seconds for a whole request (line, headers, body), however it trickles
 MAX_WORKERS = 16  # requests answered at once; one more gets a 503 page straight away
@@ -67,8 +63,6 @@ _INVALID = "This link is not valid: use the link from your latest opt-in email."
 _PICK_DATE = "Pick the date your pause ends, then press Pause again."
 _UNKNOWN_CHOICE = "This page does not know that choice: open your link again."
 _NOT_ONE_CLICK = "This unsubscribe request is incomplete: open the link and press the button."
-_MAX_FIELDS = 8
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 _T = TypeVar("_T")
 
@@ -193,7 +187,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _one_click(self, token: str, form: dict[str, list[str]]) -> None:
         """RFC 8058: the POST carries ``List-Unsubscribe=One-Click``, and leaves at once."""
-        if _field(form, "List-Unsubscribe") != "One-Click":
+        if field(form, "List-Unsubscribe") != "One-Click":
             self._reply(HTTPStatus.BAD_REQUEST, page.notice(_NOT_RECORDED, _NOT_ONE_CLICK))
             return
         how = answer_page.ONE_CLICK
@@ -232,7 +226,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _read_form(self, *, check_site: bool) -> dict[str, list[str]] | None:
         """The posted form's fields, or None once a refusal went out: a POST from another site
         (when ``check_site``), or a body bigger than our forms'."""
-        if check_site and _is_cross_site(self.headers):
+        if check_site and is_cross_site(self.headers):
             text = "Answers are taken from their own page only: open your link again."
             self._reply(HTTPStatus.FORBIDDEN, page.notice(_NOT_RECORDED, text))
             return None
@@ -245,7 +239,7 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         # Read whole, also when unused, so that closing does not reset the connection.
         body = self.rfile.read(int(length))
-        return _parse_form(body, content_type=self.headers.get("Content-Type", ""))
+        return parse_form(body, content_type=self.headers.get("Content-Type", ""))
 
     def _refuse_body(self, status: HTTPStatus) -> None:
         self.close_connection = True
@@ -297,39 +291,6 @@ class _DeadlineReader(io.RawIOBase):
         return self._sock.recv_into(buffer)
 
 
-def _is_cross_site(headers: Message) -> bool:
-    """True when the browser says the POST comes from another site than this page's own.
-
-    Sec-Fetch-Site ``same-site`` counts too: answers are only sent from our own page. Without
-    either header (curl, old clients) the POST is taken: it is no browser acting for a site.
-    """
-    site = headers.get("Sec-Fetch-Site", "").strip().lower()
-    if site not in ("", "same-origin", "none"):
-        return True
-    origins = headers.get_all("Origin") or []
-    if not origins:
-        return False
-    host = _without_default_port(headers.get("Host", "").strip().lower())
-    return len(origins) > 1 or not host or _origin_authority(origins[0]) != host
-
-
-def _origin_authority(origin: str) -> str:
-    """``host[:port]`` of an Origin header; empty for ``null`` or anything malformed.
-
-    The scheme is left out: behind a TLS proxy the browser's https is plain http here.
-    """
-    _, sep, authority = origin.strip().lower().partition("://")
-    if not sep or not authority or "/" in authority:
-        return ""
-    return _without_default_port(authority)
-
-
-def _without_default_port(authority: str) -> str:
-    for port in (":80", ":443"):
-        authority = authority.removesuffix(port)
-    return authority
-
-
 def _turn_away(sock: socket.socket) -> None:
     """Answer 503 on the accepting thread without waiting on the client: the page fits the
     socket's send buffer, and what the client already sent is drained, so closing does not
@@ -366,7 +327,7 @@ def _choice(
 ) -> Callable[[], answer_page.Outcome] | str:
     """What a posted answer form asks for, ready to run; or, for the member, why it cannot
     be done. Without a choice, the answer the token itself carries (old links, scripts)."""
-    choice = _field(form, "choice")
+    choice = field(form, "choice")
     if choice in ("join", "skip"):
         return partial(answer_page.answer, db, token, choice=choice == "join", now=now)
     if choice is None:
@@ -375,53 +336,10 @@ def _choice(
         return partial(answer_page.leave, db, token, now=now, how=answer_page.FROM_PAGE)
     if choice != "pause":
         return _UNKNOWN_CHOICE
-    until = _date(_field(form, "until"))
+    until = form_date(field(form, "until"))
     if until is None:
         return _PICK_DATE
     return partial(answer_page.pause, db, token, until=until, now=now)
-
-
-def _parse_form(body: bytes, *, content_type: str) -> dict[str, list[str]]:
-    """The fields of a urlencoded or a multipart/form-data body (RFC 8058 allows either for a
-    one-click unsubscribe); none for anything else."""
-    if content_type.partition(";")[0].strip().lower() == "multipart/form-data":
-        return _multipart_fields(body, content_type=content_type)
-    try:
-        return parse_qs(body.decode("ascii"), keep_blank_values=True, max_num_fields=_MAX_FIELDS)
-    except (UnicodeDecodeError, ValueError):
-        return {}
-
-
-def _multipart_fields(body: bytes, *, content_type: str) -> dict[str, list[str]]:
-    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", "replace")
-    parsed = BytesParser(policy=email_policy.HTTP).parsebytes(head + body)
-    fields: dict[str, list[str]] = {}
-    if not parsed.is_multipart():
-        return fields
-    for part in [p for p in parsed.walk() if p is not parsed][:_MAX_FIELDS]:
-        name = part.get_param("name", header="content-disposition")
-        value = part.get_payload(decode=True)
-        if isinstance(name, str) and isinstance(value, bytes):
-            fields.setdefault(name, []).append(value.decode("utf-8", "replace"))
-    return fields
-
-
-def _field(form: dict[str, list[str]], name: str) -> str | None:
-    """A field's value; None when absent, empty when given more than once."""
-    values = form.get(name)
-    if values is None:
-        return None
-    return values[0] if len(values) == 1 else ""
-
-
-def _date(text: str | None) -> date | None:
-    """A ``YYYY-MM-DD`` date, as a date input posts it; None for anything else."""
-    if text is None or not _DATE.fullmatch(text):
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def _render_busy() -> bytes:

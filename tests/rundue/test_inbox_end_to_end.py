@@ -268,7 +268,10 @@ def test_concurrent_runs_record_each_reply_once(
 
     for result in results:
         assert result.code == 0, result.stderr
-    recorded = [r for result in results for r in result.json()["recorded"]]
+    # One run reads at a time; the others find it busy and leave the inbox alone.
+    readers = [result.json() for result in results if not result.json()["busy"]]
+    assert len(readers) >= 1
+    recorded = [r for report in readers for r in report["recorded"]]
     assert sorted(r["email"] for r in recorded) == sorted(
         [*(r.member for r in REPLIES), UNREADABLE]
     )

@@ -50,6 +50,8 @@ def inbox(
         clock=clock.now,
         dry_run=dry_run,
     )
+    if report.busy:
+        console.note("another run is reading the inbox: this one left it alone")
     if as_json:
         console.print_json(report.to_json())
         return

@@ -248,9 +248,11 @@ def serve(
         ),
     ] = 8080,
 ) -> None:
-    """Answer the join and skip links of opt-in emails over HTTP.
+    """Serve the answer pages of the emails' links over HTTP.
 
-    Put a TLS proxy in front of it, and set the program's link base to the public address:
+    A member's link shows a page to join or skip the round, pause until a date, or leave the
+    program; /leave/TOKEN is the one-click unsubscribe (RFC 8058) of every email. Put a TLS
+    proxy in front of it, and set the program's link base to the public address:
     program set NAME --link-base URL. The proxy must pass the Host header on: answers posted
     from another origin are refused.
 

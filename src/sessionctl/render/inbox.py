@@ -9,6 +9,8 @@ from sessionctl.services.inbox import Decision, InboxReport, Outcome
 def lines(report: InboxReport) -> list[str]:
     """One line per mail recorded, one per unreadable reply still waiting; nothing when the
     inbox held nothing of ours (cron mails only what happened)."""
+    if report.busy:
+        return []  # the run reading it says what it read
     prefix = "would record: " if report.dry_run else ""
     out: list[str] = []
     for d in report.decisions:

@@ -27,6 +27,7 @@ from sessionctl.inbox import Item, Mailbox
 from sessionctl.services import membership
 from sessionctl.store.dml import insert_new, upsert
 from sessionctl.store.engine import Database
+from sessionctl.store.locks import only_one
 from sessionctl.store.models import Inbound as InboundRow
 from sessionctl.store.models import Member, Message, Program, Response, Round
 
@@ -89,6 +90,7 @@ class InboxReport:
     not_ours: int = 0
     seen_before: int = 0  # recorded by an earlier (or concurrent) run
     dry_run: bool = False
+    busy: bool = False  # another run was reading the inbox: this one left it alone
 
     def count(self, outcome: Outcome) -> int:
         return sum(d.outcome is outcome for d in self.decisions)
@@ -101,6 +103,7 @@ class InboxReport:
             "unreadable": [d.to_json() for d in self.waiting],
             "not_ours": self.not_ours,
             "seen_before": self.seen_before,
+            "busy": self.busy,
         }
 
 
@@ -120,8 +123,26 @@ def read_inbox(
     clock: Callable[[], datetime],
     dry_run: bool = False,
 ) -> InboxReport:
-    """Read every mail in the inbox once; with ``dry_run``, decide but change nothing."""
+    """Read every mail in the inbox once; with ``dry_run``, decide but change nothing. One
+    run reads at a time: another finds it ``busy`` and leaves the inbox alone, so no two runs
+    file one mail (an IMAP server may copy a mail moved by two sessions at once)."""
     report = InboxReport(source=source, dry_run=dry_run)
+    with only_one(db, "inbox") as held:
+        if not held and not dry_run:  # another run is reading it: what it reads, it records
+            report.busy = True
+            return report
+        _read(db, report, open_mailbox=open_mailbox, clock=clock, dry_run=dry_run)
+    return report
+
+
+def _read(
+    db: Database,
+    report: InboxReport,
+    *,
+    open_mailbox: Callable[[], Mailbox],
+    clock: Callable[[], datetime],
+    dry_run: bool,
+) -> None:
     with open_mailbox() as mailbox:
         for item in mailbox.items():
             report.read += 1
@@ -129,7 +150,6 @@ def read_inbox(
             done = decision is not None and decision.outcome is not Outcome.UNREADABLE
             if done and not dry_run:
                 mailbox.file(item.key)
-    return report
 
 
 def _take(

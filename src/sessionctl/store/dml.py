@@ -31,15 +31,19 @@ def upsert(s: Session, table: Table, values: dict[str, Any], *, keys: Sequence[s
 def insert_new(s: Session, table: Table, values: dict[str, Any], *, keys: Sequence[str]) -> bool:
     """Insert ``values`` unless a row with the same ``keys`` exists; True when inserted.
 
-    ``INSERT … ON CONFLICT DO NOTHING``: of two transactions inserting the same key, the second
-    waits for the first and inserts nothing, never a duplicate-key error.
+    ``INSERT … ON CONFLICT DO NOTHING RETURNING``: of two transactions inserting the same key,
+    the second waits for the first and inserts nothing, never a duplicate-key error. Whether a
+    row came back says if it was inserted: the driver's rowcount does not (psycopg reports 1).
     """
     if s.get_bind().dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         pg = pg_insert(table).values(**values).on_conflict_do_nothing(index_elements=list(keys))
-        return bool(s.execute(pg).rowcount)  # type: ignore[attr-defined]
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        returned = s.execute(pg.returning(*(table.c[key] for key in keys)))
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    lite = sqlite_insert(table).values(**values).on_conflict_do_nothing(index_elements=list(keys))
-    return bool(s.execute(lite).rowcount)  # type: ignore[attr-defined]
+        lite = sqlite_insert(table).values(**values)
+        lite = lite.on_conflict_do_nothing(index_elements=list(keys))
+        returned = s.execute(lite.returning(*(table.c[key] for key in keys)))
+    return returned.first() is not None
