@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sessionctl.domain.words import plural
-from sessionctl.services.inbox import Decision, InboxReport, Outcome
+from sessionctl.services.inbox_results import Decision, InboxReport, Outcome
 
 
 def lines(report: InboxReport) -> list[str]:

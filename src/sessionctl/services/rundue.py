@@ -29,7 +29,7 @@ from sessionctl.store.secret import load_secret
 
 if TYPE_CHECKING:
     from sessionctl.inbox import Mailbox
-    from sessionctl.services.inbox import InboxReport
+    from sessionctl.services.inbox_results import InboxReport
 
 INSERT_CHUNK = 500
 
