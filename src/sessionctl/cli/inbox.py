@@ -67,8 +67,6 @@ def mailbox_opener(
     import os
 
     from sessionctl.errors import InputError
-    from sessionctl.inbox import open_inbox
-    from sessionctl.inbox.spec import parse_inbox
 
     if settings.inbox is None:
         if not required:
@@ -77,6 +75,9 @@ def mailbox_opener(
             'no inbox is set up: set SESSIONCTL_INBOX, or inbox = "…" in the config file, to '
             "imaps://USER@HOST/FOLDER, imap+starttls://USER@HOST:143/FOLDER or maildir:PATH"
         )
+    from sessionctl.inbox import open_inbox
+    from sessionctl.inbox.spec import parse_inbox
+
     spec = parse_inbox(settings.inbox)
     mailbox = open_inbox(spec, password=os.environ.get("SESSIONCTL_IMAP_PASSWORD"))
     return spec.describe(), lambda: mailbox
