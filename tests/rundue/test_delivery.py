@@ -163,6 +163,7 @@ def test_451_is_retried_after_the_backoff_until_everything_arrives(
         "failed": 0,
         "retrying": 2,
         "held": [],
+        "left": [],
         "inbox": None,
     }
     assert cli("run-due").stdout == ""

@@ -137,6 +137,7 @@ def test_run_due_json_names_each_holder(
                 "free_at": "2026-06-01T08:27:00+00:00",
             },
         ],
+        "left": [],
         "inbox": None,  # no inbox set up
     }
     assert result.stderr.splitlines() == [

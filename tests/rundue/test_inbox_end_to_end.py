@@ -13,8 +13,10 @@ from __future__ import annotations
 import random
 import re
 import signal
+import socket
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -400,3 +402,78 @@ def test_an_unsubscribe_link_is_no_answer(
     assert refused.code == 2
     assert refused.stderr.startswith("error: invalid answer token")
     assert show(cli, round_id)["declined"] == 0
+
+
+def test_a_reply_read_late_never_undoes_a_newer_answer(
+    cli: Invoke, inbox: Account, opened: tuple[int, dict[str, str]]
+) -> None:
+    # Clara wrote "Yes!" a minute ago; since then she told the admin "no". The mail, read
+    # now, is older than her latest answer: it changes nothing.
+    round_id, ids = opened
+    written = datetime.now(UTC) - timedelta(minutes=1)
+    inbox.append(_answering("gmail_yes.eml", ids["clara.dupont@gmail.com"]), when=written)
+    ok(cli("respond", str(round_id), "clara.dupont@gmail.com", "no"))
+
+    [read] = ok(cli("inbox", "--json")).json()["recorded"]
+
+    assert (read["outcome"], read["detail"]) == (
+        "late",
+        "join was written before their latest answer",
+    )
+    assert (show(cli, round_id)["opted_in"], show(cli, round_id)["declined"]) == (0, 1)
+
+
+def test_run_due_names_an_unreadable_reply_once_and_inbox_every_time(
+    cli: Invoke, inbox: Account, opened: tuple[int, dict[str, str]]
+) -> None:
+    _, ids = opened
+    inbox.append(_question(ids[UNREADABLE]))
+
+    first = ok(cli("run-due")).stdout
+    second = ok(cli("run-due")).stdout
+    listed = ok(cli("inbox")).stdout
+
+    assert f"unreadable reply from {UNREADABLE}" in first
+    assert second == ""  # cron mails nothing more about it
+    assert f"unreadable reply from {UNREADABLE}" in listed
+    assert "respond 1 quentin@example.org yes|no" in listed
+
+
+def test_an_inbox_that_cannot_be_read_fails_the_run_but_stops_nothing_else(
+    cli: Invoke, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("SESSIONCTL_INBOX", f"imaps://answers@127.0.0.1:{port}/INBOX")
+    monkeypatch.setenv("SESSIONCTL_IMAP_PASSWORD", "secret-not-shown")
+    add_program(cli, "coffee", members=["ana@example.com"])
+    round_id = schedule(cli, "coffee", "--opt-in", "now", "--match", "tomorrow 23:00")
+
+    ran = cli("run-due")
+
+    assert ran.code == 1
+    assert ran.stderr.startswith("error: inbox not read: ")
+    assert "may lack answers sent by email" in ran.stderr
+    assert "secret-not-shown" not in ran.stderr + ran.stdout
+    assert f"round {round_id} (coffee): opened, 1 opt-in message" in ran.stdout
+    assert len(outbox(isolated)) == 1
+
+
+def test_a_reply_with_a_huge_message_id_counts_once(
+    cli: Invoke, inbox: Account, opened: tuple[int, dict[str, str]]
+) -> None:
+    round_id, ids = opened
+    huge = "<" + "x" * 3000 + "@mail.example>"
+    raw = _answering("gmail_yes.eml", ids["clara.dupont@gmail.com"])
+    raw = re.sub(
+        rb"(?im)^Message-ID:.*\r?\n(?:[ \t].*\r?\n)*", f"Message-ID: {huge}\r\n".encode(), raw
+    )
+    inbox.append(raw)
+    ok(cli("inbox"))
+    inbox.append(raw)  # the same mail again, as a server that delivers twice
+
+    again = ok(cli("inbox", "--json")).json()
+
+    assert (again["recorded"], again["seen_before"]) == ([], 1)
+    assert show(cli, round_id)["opted_in"] == 1

@@ -137,6 +137,7 @@ def test_json_summary_is_exactly_the_documented_object(cli: Invoke) -> None:
         "failed": 0,
         "retrying": 0,
         "held": [],
+        "left": [],
         "inbox": None,
     }
     again = cli("run-due", "--json")
@@ -149,6 +150,7 @@ def test_json_summary_is_exactly_the_documented_object(cli: Invoke) -> None:
         "failed": 0,
         "retrying": 0,
         "held": [],
+        "left": [],
         "inbox": None,
     }
 
@@ -178,6 +180,7 @@ def test_dry_run_shows_what_would_happen_and_changes_nothing(cli: Invoke, isolat
         "failed": 0,
         "retrying": 0,
         "held": [],
+        "left": [],
         "inbox": None,
     }
     assert (ok(cli("list", "--json")).stdout, ok(cli("messages", "--json")).stdout) == before
@@ -412,6 +415,7 @@ def test_a_match_time_past_the_grace_window_makes_the_round_missed(
         "failed": 0,
         "retrying": 0,
         "held": [],
+        "left": [],
         "inbox": None,
     }
     assert show(cli, round_id)["status"] == "missed"
@@ -490,6 +494,7 @@ def test_late_runs_deal_with_every_round_in_one_run(
         "failed": 0,
         "retrying": 0,
         "held": [],
+        "left": [],
         "inbox": None,
     }
     assert emails_of("lunch", 2) == sorted(groups(cli, fresh)["groups"][0])

@@ -44,6 +44,25 @@ def test_one_click_leaves_at_once(cli: Invoke, server: str, links: Links, encodi
     assert "You had left already" in again.page
 
 
+def test_the_next_run_says_who_left_once(cli: Invoke, server: str, links: Links) -> None:
+    email = member(cli)["email"]
+    fetch(f"{server}/leave/{links.leave}", data=b"List-Unsubscribe=One-Click", headers=FORM)
+
+    first = ok(cli("run-due", "--json")).json()
+    second = cli("run-due")
+
+    assert first["left"] == [
+        {
+            "email": email,
+            "program": "coffee",
+            "reason": "unsubscribed with the one-click link",
+        }
+    ]
+    assert f"{email} left " not in second.stdout
+    listed = ok(cli("member", "list", "coffee", "--all")).stdout
+    assert "left: unsubscribed with the one-click link" in listed
+
+
 def test_one_click_works_whatever_the_round_became(cli: Invoke, server: str, links: Links) -> None:
     ok(cli("update", "1", "--match", "now"))
     ok(cli("run-due"))

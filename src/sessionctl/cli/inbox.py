@@ -52,6 +52,8 @@ def inbox(
     )
     if report.busy:
         console.note("another run is reading the inbox: this one left it alone")
+    for problem in report.problems:
+        console.note(problem)
     if as_json:
         console.print_json(report.to_json())
         return

@@ -110,10 +110,13 @@ def list_(
     Example:
       sessionctl member list coffee-paris --all --json
     """
+    from sessionctl import clock
     from sessionctl.render import console, tables
     from sessionctl.services import members
 
-    infos = members.list_members(state(ctx).database(), program, include_inactive=include_all)
+    infos = members.list_members(
+        state(ctx).database(), program, include_inactive=include_all, now=clock.now()
+    )
     if as_json:
         console.print_json([i.to_json() for i in infos])
     else:

@@ -6,9 +6,10 @@ from sessionctl.domain.words import plural
 from sessionctl.services.inbox_results import Decision, InboxReport, Outcome
 
 
-def lines(report: InboxReport) -> list[str]:
-    """One line per mail recorded, one per unreadable reply still waiting; nothing when the
-    inbox held nothing of ours (cron mails only what happened)."""
+def lines(report: InboxReport, *, all_waiting: bool = True) -> list[str]:
+    """One line per mail recorded, one per unreadable reply still waiting (``all_waiting``)
+    or only per one first read now (run-due: cron mails each reply once); nothing when the
+    inbox held nothing new of ours."""
     if report.busy:
         return []  # the run reading it says what it read
     prefix = "would record: " if report.dry_run else ""
@@ -18,10 +19,15 @@ def lines(report: InboxReport) -> list[str]:
             out.append(prefix + _line(d))
         if d.deactivated and d.outcome is Outcome.BOUNCE:
             out.append(f"{prefix}{d.email} deactivated in {d.program}: {d.deactivated}")
-    out.extend(_waiting(d) for d in report.waiting)
+    waiting = report.waiting if all_waiting else _new_unreadable(report)
+    out.extend(_waiting(d) for d in waiting)
     if out:
         out.append(_summary(report))
     return out
+
+
+def _new_unreadable(report: InboxReport) -> list[Decision]:
+    return [d for d in report.decisions if d.outcome is Outcome.UNREADABLE]
 
 
 def _line(d: Decision) -> str:

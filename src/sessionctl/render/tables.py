@@ -73,14 +73,25 @@ def members(infos: Sequence[MemberInfo], *, show_active: bool) -> RenderableType
     if not infos:
         return Text("No members yet: add some with 'sessionctl member add' or 'member import'.")
     table = Table(box=box.SIMPLE_HEAD)
-    for header in ("Email", "Name", "Team", *(["Active"] if show_active else [])):
+    notes = [_member_note(m) for m in infos]
+    headers = ("Email", "Name", "Team", *(["Active"] if show_active else []))
+    for header in (*headers, *(["Note"] if any(notes) else [])):
         table.add_column(header)
-    for m in infos:
+    for m, note in zip(infos, notes, strict=True):
         row = [literal(m.email), literal(m.name), literal(m.team or "")]
         if show_active:
             row.append(Text("yes" if m.active else "no", style="" if m.active else "dim"))
+        if any(notes):
+            row.append(literal(note, "dim"))
         table.add_row(*row)
     return table
+
+
+def _member_note(m: MemberInfo) -> str:
+    """Why a member is out, or until when they pause; empty for the others."""
+    if not m.active:
+        return f"left: {m.left_reason}" if m.left_reason else ""
+    return f"paused until {m.paused_until.isoformat()}" if m.paused_until else ""
 
 
 def import_report(report: ImportReport) -> Text:

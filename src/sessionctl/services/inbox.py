@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from sessionctl.domain.replies import Inbound, Intent, read_message
 from sessionctl.domain.rounds import Status
+from sessionctl.errors import SessionctlError
 from sessionctl.inbox import Item, Mailbox
 from sessionctl.services import membership
 from sessionctl.services.inbox_results import Decision, InboxReport, Outcome
@@ -31,6 +32,7 @@ from sessionctl.store.models import Inbound as InboundRow
 from sessionctl.store.models import Member, Message, Program, Response, Round
 
 _DETAIL_LIMIT = 300
+_KEY_LIMIT = 250  # characters of a Message-ID kept as it is; PostgreSQL indexes ~2,700 bytes
 _TABLE = InboundRow.__table__  # type: ignore[attr-defined]
 
 
@@ -73,7 +75,13 @@ def _read(
     with open_mailbox() as mailbox:
         for item in mailbox.items():
             report.read += 1
-            decision = _take(db, item, now=clock(), dry_run=dry_run, report=report)
+            try:
+                decision = _take(db, item, now=clock(), dry_run=dry_run, report=report)
+            except SessionctlError:
+                raise  # the database or the inbox itself: the run cannot go on
+            except Exception as err:  # one mail we cannot take never stops the others
+                report.problems.append(f"a mail could not be read ({type(err).__name__}: {err})")
+                continue
             done = decision is not None and decision.outcome is not Outcome.UNREADABLE
             if done and not dry_run:
                 mailbox.file(item.key)
@@ -84,7 +92,7 @@ def _take(
 ) -> Decision | None:
     """What the mail is, recorded unless ``dry_run``; None for mail that is not ours."""
     inbound = read_message(item.raw, today=now.date())
-    key = inbound.message_id or _digest_id(item.raw)
+    key = _key(inbound.message_id, item.raw)
     received = item.received_at or inbound.date or now
     with db.session() as s:
         seen = s.exec(select(InboundRow).where(InboundRow.message_id == key)).first()
@@ -170,8 +178,9 @@ def _answer(
         return _with(base, Outcome.LATE, f"{'join' if joins else 'skip'} came {closed}")
     if not member.active:
         return _with(base, Outcome.REFUSED, f"{member.email} is no longer a member")
-    if apply:
-        _record_answer(s, r, member, answer=joins, at=received)
+    if apply and not _record_answer(s, r, member, answer=joins, at=received):
+        word = "join" if joins else "skip"
+        return _with(base, Outcome.LATE, f"{word} was written before their latest answer")
     return _with(base, Outcome.JOIN if joins else Outcome.SKIP, f"round {r.number}")
 
 
@@ -203,7 +212,7 @@ def _leave(s: Session, ours: _Ours, base: Decision, *, now: datetime, apply: boo
         return _with(base, Outcome.LEFT, "had left already")
     reason = "unsubscribed by email"
     if apply:
-        membership.deactivate(s, member, program, now=now, reason=reason)
+        membership.deactivate(s, member, program, now=now, reason=reason, reported=True)
     return _with(base, Outcome.LEFT, reason, deactivated=reason)
 
 
@@ -213,25 +222,26 @@ def _bounce(
     bounce = inbound.bounce
     assert bounce is not None
     diagnostic = " ".join(f"{bounce.status} {bounce.diagnostic}".split())[:_DETAIL_LIMIT]
-    if not bounce.hard:
+    if not bounce.failed:  # delayed, relayed, delivered: nothing final
         return _with(base, Outcome.DELAYED, diagnostic)
     if not apply:
         return _with(base, Outcome.BOUNCE, diagnostic)
     message = s.get(Message, ours.message.id, with_for_update=True)
     assert message is not None
     message.status, message.last_error = "failed", f"bounced: {diagnostic}"
-    message.bounced_at = message.bounced_at or now
+    if bounce.hard:  # a permanent failure (5.x.x) counts towards the program's limit
+        message.bounced_at = message.bounced_at or now
     message.claimed_by = message.claimed_at = None
     s.add(message)
     s.flush()
     limit = ours.program.bounce_limit
-    if not _bounced_in_a_row(s, ours.member, limit=limit):
+    if not bounce.hard or not _bounced_in_a_row(s, ours.member, limit=limit):
         return _with(base, Outcome.BOUNCE, diagnostic)
     program = s.get(Program, ours.program.id, with_for_update=True)
     member = s.get(Member, ours.member.id)
     assert program is not None and member is not None
     reason = f"{limit} hard bounces in a row, the last: {diagnostic}"
-    if not membership.deactivate(s, member, program, now=now, reason=reason):
+    if not membership.deactivate(s, member, program, now=now, reason=reason, reported=True):
         return _with(base, Outcome.BOUNCE, diagnostic)
     return _with(base, Outcome.BOUNCE, diagnostic, deactivated=reason)
 
@@ -257,16 +267,12 @@ def _closed(r: Round, *, received: datetime) -> str:
     return f"when round {r.number} was {r.status}"
 
 
-def _record_answer(s: Session, r: Round, m: Member, *, answer: bool, at: datetime) -> None:
-    invited = s.exec(
-        select(Message.id).where(
-            Message.round_id == r.id, Message.member_id == m.id, Message.kind == "opt_in"
-        )
-    ).first()
-    if invited is None:  # an opt-in we sent: always true for mail found through it
-        return
+def _record_answer(s: Session, r: Round, m: Member, *, answer: bool, at: datetime) -> bool:
+    """Record the answer written at ``at``, unless the member answered later since (a click,
+    the admin's respond): a mail read late never undoes a newer answer. True when recorded."""
     row = {"round_id": r.id, "member_id": m.id, "answer": answer, "answered_at": at}
-    upsert(s, Response.__table__, row, keys=("round_id", "member_id"))  # type: ignore[attr-defined]
+    table = Response.__table__  # type: ignore[attr-defined]
+    return upsert(s, table, row, keys=("round_id", "member_id"), not_older="answered_at")
 
 
 def _find_ours(s: Session, inbound: Inbound) -> _Ours | None:
@@ -346,6 +352,10 @@ def _with(
     return replace(base, outcome=outcome, detail=detail, deactivated=deactivated)
 
 
-def _digest_id(raw: bytes) -> str:
-    """A key for a mail without a Message-ID: the same bytes always give the same key."""
-    return f"<sha256.{hashlib.sha256(raw).hexdigest()[:40]}@sessionctl.invalid>"
+def _key(message_id: str, raw: bytes) -> str:
+    """What a mail is recorded by: its Message-ID; a digest of it when it is too long for an
+    index, or of the whole mail when it has none. The same mail always gives the same key."""
+    if 0 < len(message_id) <= _KEY_LIMIT:
+        return message_id
+    digest = hashlib.sha256(message_id.encode() if message_id else raw).hexdigest()[:40]
+    return f"<sha256.{digest}@sessionctl.invalid>"

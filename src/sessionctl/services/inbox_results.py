@@ -69,6 +69,7 @@ class InboxReport:
     seen_before: int = 0  # recorded by an earlier (or concurrent) run
     dry_run: bool = False
     busy: bool = False  # another run was reading the inbox: this one left it alone
+    problems: list[str] = field(default_factory=list)  # mails left unread, for stderr
 
     def count(self, outcome: Outcome) -> int:
         return sum(d.outcome is outcome for d in self.decisions)

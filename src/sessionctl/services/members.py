@@ -124,13 +124,25 @@ def import_members(db: Database, program: str, text: str, *, now: datetime) -> I
     return ImportReport(**counts, ignored=parsed.ignored)
 
 
-def list_members(db: Database, program: str, *, include_inactive: bool) -> list[MemberInfo]:
+def list_members(
+    db: Database, program: str, *, include_inactive: bool, now: datetime | None = None
+) -> list[MemberInfo]:
+    """The members by email; with ``now``, a pause that has ended (the program's date is past
+    its end) shows as none."""
     with db.session() as s:
         prog = get_program(s, program)
         query = select(Member).where(Member.program_id == prog.id)
         if not include_inactive:
             query = query.where(col(Member.active))
-        return [_info(m) for m in s.exec(query.order_by(col(Member.email_key)))]
+        infos = [_info(m) for m in s.exec(query.order_by(col(Member.email_key)))]
+        zone = prog.timezone
+    if now is None:
+        return infos
+    today = now.astimezone(load_zone(zone)).date()
+    return [
+        replace(i, paused_until=None) if i.paused_until and i.paused_until <= today else i
+        for i in infos
+    ]
 
 
 def show_member(db: Database, program: str, email: str) -> MemberDetail:

@@ -17,11 +17,17 @@ from sessionctl.store.models import Member, Message, Program, Response, Round
 
 
 def deactivate(
-    s: Session, member: Member, program: Program, *, now: datetime, reason: str | None = None
+    s: Session,
+    member: Member,
+    program: Program,
+    *,
+    now: datetime,
+    reason: str | None = None,
+    reported: bool = False,
 ) -> bool:
     """Take ``member`` out of ``program``; False when they were out already. ``reason`` says
-    why they left by themselves (None: the admin removed them). The caller holds the program's
-    row lock."""
+    why they left by themselves (None: the admin removed them); unless ``reported`` (the
+    caller says so itself), the next run says it. The caller holds the program's row lock."""
     if not member.active:
         return False
     # The open rounds are locked, as answers and matching lock them: an answer or a match
@@ -39,11 +45,30 @@ def deactivate(
     member.active = False
     member.removed_at = now
     member.left_reason = reason
+    member.left_reported_at = now if reported or reason is None else None
     s.add(member)
     if open_rounds:
         gone = f"left {program.name} ({reason})" if reason else f"was removed from {program.name}"
         _withdraw(s, member, open_rounds, why=f"{member.email} {gone}")
     return True
+
+
+def report_leaves(s: Session, *, now: datetime) -> list[tuple[str, str, str]]:
+    """(email, program, reason) of each member who left by themselves since the last run said
+    so (on the answer page, by the one-click link), now marked said: concurrent runs each say
+    a different share, never one twice."""
+    rows = s.exec(
+        select(Member, Program.name)
+        .join(Program, col(Member.program_id) == Program.id)
+        .where(~col(Member.active), col(Member.left_reason).is_not(None))
+        .where(col(Member.left_reported_at).is_(None))
+        .order_by(col(Program.name), col(Member.email_key))
+        .with_for_update(of=Member, skip_locked=True)  # type: ignore[arg-type]
+    ).all()
+    for member, _ in rows:
+        member.left_reported_at = now
+        s.add(member)
+    return [(m.email, name, m.left_reason or "") for m, name in rows]
 
 
 def pause(s: Session, member: Member, *, until: date) -> None:

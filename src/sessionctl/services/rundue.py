@@ -19,7 +19,7 @@ from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import format_local, load_zone
 from sessionctl.domain.words import noun_for, plural
 from sessionctl.errors import RunError
-from sessionctl.services import groups, responses
+from sessionctl.services import groups, membership, responses
 from sessionctl.services.programs import sender_note
 from sessionctl.services.scheduling import extend_series
 from sessionctl.store import maintenance
@@ -47,6 +47,7 @@ class RunReport:
     errors: list[str] = field(default_factory=list)  # failures, for stderr
     notes: list[str] = field(default_factory=list)  # worth knowing, not failures: for stderr
     inbox: InboxReport | None = None  # what reading the inbox did, when one is set up
+    left: list[dict[str, str]] = field(default_factory=list)  # who left by themselves
     skipped: bool = False
     stopped: bool = False  # delivery stopped early (rejected login, unusable outbox)
     inbox_failed: bool = False  # the inbox could not be read
@@ -74,6 +75,7 @@ class RunReport:
             "failed": self.failed,
             "retrying": self.retrying,
             "held": [h.to_json() for h in self.held],
+            "left": self.left,
             "inbox": None if self.inbox is None else self.inbox.to_json(),
         }
 
@@ -108,6 +110,8 @@ def run_due(
             maintenance.ensure_sound(db)
         if inbox is not None:
             _read_inbox(db, report, inbox=inbox, clock=clock, dry_run=dry_run)
+        if not dry_run:
+            _report_leaves(db, report, now=clock())
         if dry_run:
             return _preview(db, report, now=clock())
         return _run(db, report, clock=clock, open_transport=open_transport)
@@ -130,10 +134,28 @@ def _read_inbox(
             db, open_mailbox=open_mailbox, source=source, clock=clock, dry_run=dry_run
         )
     except RunError as err:
-        report.errors.append(f"inbox not read: {err}")
+        report.errors.append(
+            f"inbox not read: {err}; rounds matched by this run may lack answers sent by email"
+        )
         report.inbox_failed = True
         return
-    report.lines.extend(lines(report.inbox))
+    report.lines.extend(lines(report.inbox, all_waiting=False))
+    for d in report.inbox.decisions:
+        if d.deactivated and not dry_run:
+            report.left.append(
+                {"email": d.email or "", "program": d.program or "", "reason": d.deactivated}
+            )
+    report.notes.extend(report.inbox.problems)
+
+
+def _report_leaves(db: Database, report: RunReport, *, now: datetime) -> None:
+    """Members who left by themselves since the last run (the answer page, the one-click
+    link): one line each, once."""
+    with db.session(write=True) as s:
+        left = membership.report_leaves(s, now=now)
+    for email, program, why in left:
+        report.left.append({"email": email, "program": program, "reason": why})
+        report.lines.append(f"{email} left {program}: {why}")
 
 
 def _run(

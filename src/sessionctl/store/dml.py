@@ -9,8 +9,16 @@ from sqlalchemy import Table
 from sqlmodel import Session
 
 
-def upsert(s: Session, table: Table, values: dict[str, Any], *, keys: Sequence[str]) -> None:
-    """Insert ``values``, or update the row with the same ``keys`` to them, atomically.
+def upsert(
+    s: Session,
+    table: Table,
+    values: dict[str, Any],
+    *,
+    keys: Sequence[str],
+    not_older: str | None = None,
+) -> bool:
+    """Insert ``values``, or update the row with the same ``keys`` to them, atomically; True
+    when written. With ``not_older`` (a column), a row whose value there is newer is kept.
 
     Both dialects say ``INSERT … ON CONFLICT (keys) DO UPDATE``, so two transactions writing the
     same row leave the later one's values, never a duplicate-key error.
@@ -20,12 +28,17 @@ def upsert(s: Session, table: Table, values: dict[str, Any], *, keys: Sequence[s
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         pg = pg_insert(table).values(**values)
-        s.execute(pg.on_conflict_do_update(index_elements=list(keys), set_=changes))
+        newer = None if not_older is None else table.c[not_older] <= pg.excluded[not_older]
+        update = pg.on_conflict_do_update(index_elements=list(keys), set_=changes, where=newer)
+        returned = s.execute(update.returning(*(table.c[key] for key in keys)))
     else:
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
         lite = sqlite_insert(table).values(**values)
-        s.execute(lite.on_conflict_do_update(index_elements=list(keys), set_=changes))
+        kept = None if not_older is None else table.c[not_older] <= lite.excluded[not_older]
+        merge = lite.on_conflict_do_update(index_elements=list(keys), set_=changes, where=kept)
+        returned = s.execute(merge.returning(*(table.c[key] for key in keys)))
+    return returned.first() is not None
 
 
 def insert_new(s: Session, table: Table, values: dict[str, Any], *, keys: Sequence[str]) -> bool:

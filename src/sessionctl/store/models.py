@@ -49,6 +49,8 @@ class Member(SQLModel, table=True):
     removed_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     left_reason: str | None = None  # why they left by themselves: unsubscribed, bounced
     paused_until: date | None = None  # the first day a paused member is invited again
+    # When a run said so; None while a member who left by themselves is still to be reported.
+    left_reported_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
 
 
 class Series(SQLModel, table=True):

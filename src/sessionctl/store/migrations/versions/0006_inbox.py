@@ -9,7 +9,8 @@ Revises: 0005
 - ``program.reply_to``: the address opt-in emails ask members to reply to;
   ``program.bounce_limit``: consecutive hard bounces after which a member is deactivated.
 - ``member.left_reason``: why a member left by themselves (unsubscribed, bounced);
-  ``member.paused_until``: the first day a paused member is invited again.
+  ``member.paused_until``: the first day a paused member is invited again;
+  ``member.left_reported_at``: when a run said that the member left (on the answer page, say).
 - ``message.bounced_at``: when a bounce for that message was read.
 """
 
@@ -31,6 +32,7 @@ def upgrade() -> None:
     )
     op.add_column("member", sa.Column("left_reason", sa.String, nullable=True))
     op.add_column("member", sa.Column("paused_until", sa.Date, nullable=True))
+    op.add_column("member", sa.Column("left_reported_at", sa.DateTime, nullable=True))
     op.add_column("message", sa.Column("bounced_at", sa.DateTime, nullable=True))
     op.create_table(
         "inbound",
@@ -54,6 +56,7 @@ def downgrade() -> None:
     op.drop_index("ix_inbound_outcome", table_name="inbound")
     op.drop_table("inbound")
     op.drop_column("message", "bounced_at")
+    op.drop_column("member", "left_reported_at")
     op.drop_column("member", "paused_until")
     op.drop_column("member", "left_reason")
     op.drop_column("program", "bounce_limit")
