@@ -43,8 +43,12 @@ HOST = "127.0.0.1"
 USERS = 1000  # accounts per server, one per test that asks
 # A user whose password is not ASCII: IMAP LOGIN cannot send it, SASL PLAIN can.
 UNICODE_USER, UNICODE_PASSWORD = "unicode@example.com", "pässwörd ☕ 42"
+# A user whose name holds a space (IMAP LOGIN must send it as a quoted string).
+SPACE_USER = "coffee room@example.com"
 # Capabilities of a server without MOVE, to exercise the COPY fallback.
 WITHOUT_MOVE = "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE UIDPLUS"
+# Neither MOVE nor UIDPLUS: filing can only COPY and mark deleted.
+WITHOUT_MOVE_OR_UIDPLUS = "IMAP4rev1 SASL-IR LITERAL+ ID ENABLE IDLE NAMESPACE"
 
 
 def make_certificate(folder: Path) -> tuple[Path, Path]:
@@ -137,7 +141,7 @@ class Account:
         """A logged-in IMAPS connection trusting the server's certificate (a context manager)."""
         context = ssl.create_default_context(cafile=self.server.cert)
         conn = imaplib.IMAP4_SSL(HOST, self.server.imaps_port, ssl_context=context, timeout=10)
-        conn.login(self.user, self.password)
+        conn.login(_quoted(self.user), self.password)  # imaplib quotes only the password
         return conn
 
 
@@ -208,6 +212,7 @@ def _launch(folder: Path, *, cert: Path, key: Path, capabilities: str | None) ->
     # Every user up front: Dovecot rereads a changed passwd-file at most once a second.
     users = "".join(f"{_user(n)}:{{PLAIN}}{PASSWORD}::::::nodelay=yes\n" for n in range(USERS))
     users += f"{UNICODE_USER}:{{PLAIN}}{UNICODE_PASSWORD}::::::nodelay=yes\n"
+    users += f"{SPACE_USER}:{{PLAIN}}{PASSWORD}::::::nodelay=yes\n"
     (folder / "passwd").write_text(users, encoding="utf-8")
     with open(folder / "dovecot.stderr", "ab") as stderr:
         process = subprocess.Popen(
@@ -242,6 +247,7 @@ ssl_cert = <{cert}
 ssl_key = <{key}
 auth_mechanisms = plain login
 auth_failure_delay = 0
+auth_username_chars =  # any character, the space of SPACE_USER included
 mail_fsync = never  # a test server: speed over surviving a crash of the machine
 first_valid_uid = 1
 first_valid_gid = 1
@@ -336,6 +342,14 @@ def imap_account(dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> Account:
     """A fresh account on the session's Dovecot, whose certificate this test trusts."""
     monkeypatch.setenv("SSL_CERT_FILE", str(dovecot.cert))
     return dovecot.new_account()
+
+
+@pytest.fixture(scope="session")
+def old_dovecot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dovecot]:
+    """A Dovecot announcing neither MOVE nor UIDPLUS after login: clients file with COPY."""
+    server = start_dovecot(tmp_path_factory.mktemp("dovecot"), capabilities=WITHOUT_MOVE_OR_UIDPLUS)
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -48,3 +48,35 @@ GMAIL_REPLY = (
     b"\r\n"
     b"--000000000000a1b2c3d4e5f6--\r\n"
 )
+
+
+def reply_to_us(n: int = 1) -> bytes:
+    """A reply to one of our invitations, naming its Message-ID as sessionctl writes them."""
+    return (
+        f"Message-ID: <{n}f00d-reply@example.org>\r\n"
+        "Date: Mon, 1 Jun 2026 09:12:44 +0200\r\n"
+        "MIME-Version: 1.0\r\n"
+        "Subject: Re: Coffee roulette: are you in this round?\r\n"
+        "To: Coffee roulette <replies@example.com>\r\n"
+        f"From: Member {n} <member{n}@example.org>\r\n"
+        f"References: <sessionctl.42.{n}.opt_in.a1b2c3d4e5f6@coffee.example.com>\r\n"
+        f"In-Reply-To: <sessionctl.42.{n}.opt_in.a1b2c3d4e5f6@coffee.example.com>\r\n"
+        "Content-Type: text/plain; charset=UTF-8; format=flowed\r\n"
+        "\r\n"
+        "Yes, count me in!\r\n"
+    ).encode()
+
+
+def personal_mail(n: int = 1) -> bytes:
+    """Mail that is none of ours: the admin's own correspondence in the same inbox."""
+    return (
+        f"Message-ID: <{n}.family@example.net>\r\n"
+        "Date: Sun, 31 May 2026 20:01:00 +0200\r\n"
+        "MIME-Version: 1.0\r\n"
+        f"Subject: Photos from the weekend ({n})\r\n"
+        "From: Mum <mum@example.net>\r\n"
+        "To: admin@example.com\r\n"
+        "Content-Type: text/plain; charset=UTF-8\r\n"
+        "\r\n"
+        "Here they are, love.\r\n" + "Some private words.\r\n" * 100
+    ).encode()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sessionctl.inbox import InboxUnavailable, open_inbox, parse_inbox
-from tests.inbox.mails import GMAIL_REPLY, thunderbird_reply
+from sessionctl.inbox import InboxUnavailable, may_be_ours, open_inbox, parse_inbox
+from tests.inbox.mails import GMAIL_REPLY, personal_mail, reply_to_us, thunderbird_reply
 
 
 def _maildir(path: Path) -> Path:
@@ -57,6 +57,38 @@ def test_items_are_new_and_seen_messages_oldest_first(tmp_path: Path) -> None:
         "courier-style-name",
     ]
     assert os.listdir(box / "cur") == ["1780200000.M9P10Q2.mx:2,RS"]
+
+
+def test_with_wanted_only_headers_are_read_until_a_message_is_wanted(tmp_path: Path) -> None:
+    box = _maildir(tmp_path / "Maildir")
+    _deliver(box, "1780100000.M1P10Q1.mx", personal_mail(1))
+    _deliver(box, "1780200000.M2P10Q1.mx:2,S", reply_to_us(2), sub="cur")
+    _deliver(box, "1780300000.M3P10Q1.mx", personal_mail(3).replace(b"\r\n", b"\n"))
+    headers: list[bytes] = []
+
+    def wanted(header: bytes) -> bool:
+        headers.append(header)
+        return may_be_ours(header)
+
+    with open_inbox(parse_inbox(f"maildir:{box}"), password=None) as inbox:
+        items = list(inbox.items(wanted))
+
+    assert [(item.key, item.raw) for item in items] == [
+        ("1780200000.M2P10Q1.mx", reply_to_us(2).replace(b"\r\n", b"\n"))
+    ]
+    assert headers == [
+        raw.replace(b"\r\n", b"\n").partition(b"\n\n")[0] + b"\n\n"
+        for raw in (personal_mail(1), reply_to_us(2), personal_mail(3))
+    ]
+    assert sorted(os.listdir(box / "new")) == ["1780100000.M1P10Q1.mx", "1780300000.M3P10Q1.mx"]
+
+
+def test_a_file_without_a_blank_line_is_all_header(tmp_path: Path) -> None:
+    box = _maildir(tmp_path / "Maildir")
+    _deliver(box, "1780100000.M1P10Q1.mx", b"From: MAILER-DAEMON@mx.example.com\nSubject: x")
+    with open_inbox(parse_inbox(f"maildir:{box}"), password=None) as inbox:
+        [item] = inbox.items(may_be_ours)
+    assert item.raw == b"From: MAILER-DAEMON@mx.example.com\nSubject: x"
 
 
 def test_file_flags_a_message_seen_and_moves_it_to_the_processed_folder(tmp_path: Path) -> None:

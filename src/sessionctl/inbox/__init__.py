@@ -2,7 +2,7 @@
 a Maildir on this machine, read through one small interface::
 
     with open_inbox(spec, password=os.environ.get("SESSIONCTL_IMAP_PASSWORD")) as inbox:
-        for item in inbox.items():
+        for item in inbox.items(wanted=may_be_ours):
             ...  # decide what item.raw means and record it
             inbox.file(item.key)
 
@@ -12,18 +12,22 @@ and a message filed meanwhile by another run is simply gone. Entering the ``with
 ``InboxUnavailable`` when the inbox cannot be reached now (try again on the next run) and
 ``RunError`` when trying again cannot help, such as a rejected password.
 
+``items(wanted=...)`` reads each message's header first and downloads only the messages
+``wanted`` accepts: the inbox may be someone's own mailbox, whose mail is none of ours to read.
+
 ``imaplib`` and ``ssl`` are imported only on the IMAP path, by ``sessionctl.inbox.imap``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol
 
 from sessionctl.errors import InputError, RunError
+from sessionctl.inbox.ours import may_be_ours
 from sessionctl.inbox.spec import PASSWORD_VARIABLE, InboxSpec, parse_inbox
 
 __all__ = [
@@ -32,6 +36,7 @@ __all__ = [
     "InboxUnavailable",
     "Item",
     "Mailbox",
+    "may_be_ours",
     "open_inbox",
     "parse_inbox",
 ]
@@ -66,8 +71,12 @@ class Mailbox(Protocol):
         tb: TracebackType | None,
     ) -> None: ...
 
-    def items(self) -> Iterator[Item]:
-        """Every message in the folder, oldest first, read without marking it seen."""
+    def items(self, wanted: Callable[[bytes], bool] | None = None) -> Iterator[Item]:
+        """Every message in the folder, oldest first, read without marking it seen.
+
+        With ``wanted``, each message's header (its bytes up to the blank line) is read first
+        and only the messages for which ``wanted(header)`` is true are read whole and yielded.
+        """
         ...
 
     def file(self, key: str) -> None:

@@ -2,9 +2,12 @@
 
 One connection serves a whole ``with`` block. Messages are found by UID and fetched with
 ``BODY.PEEK[]`` in batches, so reading never sets ``\\Seen`` and a large folder costs a few round
-trips. Filing uses MOVE (RFC 6851) when the server offers it, else UID COPY, ``\\Deleted`` and
-UID EXPUNGE (RFC 4315), which removes only that message; a server with neither falls back to
-EXPUNGE, which also removes messages others marked deleted in the folder.
+trips; given ``wanted``, a run fetches every header (``BODY.PEEK[HEADER]``) and then only the
+messages it wants. Filing uses MOVE (RFC 6851) when the server offers it, else UID COPY,
+``\\Deleted`` and UID EXPUNGE (RFC 4315), which removes only that message. A server with neither
+gets no EXPUNGE at all, since that would also remove every message a person marked deleted in
+the folder: the filed message stays there marked ``\\Deleted``, which reading skips, until the
+person's mail client expunges the folder.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ import contextlib
 import imaplib
 import re
 import ssl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from types import TracebackType
 from typing import Any
@@ -64,14 +67,15 @@ class ImapInbox:
 
     def __enter__(self) -> ImapInbox:
         conn = self._open()
+        self._conn, self._processed = conn, None
         try:
             self._login(conn)
-            self._capabilities = _capabilities(conn)
+            self._capabilities = self._read_capabilities()
             self._select(conn)
         except BaseException:
+            self._conn = None
             _close(conn)
             raise
-        self._conn, self._processed = conn, None
         return self
 
     def __exit__(
@@ -84,19 +88,30 @@ class ImapInbox:
         if conn is not None:
             _close(conn)
 
-    def items(self) -> Iterator[Item]:
+    def items(self, wanted: Callable[[bytes], bool] | None = None) -> Iterator[Item]:
         """Every message in the folder not marked deleted, in UID order (the order they
-        arrived); none is marked seen."""
+        arrived); none is marked seen. With ``wanted``, only those whose header it accepts:
+        the others are never downloaded."""
         uids = self._search_all()
         for start in range(0, len(uids), _BATCH):
-            yield from self._fetch(uids[start : start + _BATCH])
+            batch = uids[start : start + _BATCH]
+            if wanted is not None:
+                batch = [item.key for item in self._fetch(batch, "HEADER") if wanted(item.raw)]
+            if batch:
+                yield from self._fetch(batch, "")
 
     def file(self, key: str) -> None:
-        """Move the message with UID ``key`` into the processed folder; gone already is fine."""
+        """Move the message with UID ``key`` into the processed folder; gone already is fine.
+
+        On a server with neither MOVE nor UIDPLUS the message is copied and marked
+        ``\\Deleted`` but not expunged: a plain EXPUNGE would also remove what a person marked
+        deleted in the folder. Reading skips it from then on."""
         if not key.isdigit():
             raise ValueError(f"not an IMAP UID: {key!r}")
         target = self._processed_folder()
         command = "MOVE" if "MOVE" in self._capabilities else "COPY"
+        if command == "COPY" and not self._undeleted(key):
+            return  # filed already and left marked deleted: a second copy would duplicate it
         try:
             self._call("uid", command, key, target)
         except _Refused as refused:
@@ -108,8 +123,7 @@ class ImapInbox:
         self._call("uid", "STORE", key, "+FLAGS.SILENT", r"(\Deleted)")
         if "UIDPLUS" in self._capabilities:
             self._call("uid", "EXPUNGE", key)
-        else:
-            self._call("expunge")
+        # Else no EXPUNGE: it would remove what others marked deleted too (see the module).
 
     # -- connecting ------------------------------------------------------------------------
 
@@ -149,13 +163,15 @@ class ImapInbox:
             if "AUTH=PLAIN" in conn.capabilities:  # SASL PLAIN carries UTF-8 passwords
                 token = f"\0{user}\0{password}".encode()
                 conn.authenticate("PLAIN", lambda _challenge: token)
-            elif password.isascii():
-                conn.login(user, password)
-            else:
+            elif not password.isascii():
                 raise RunError(
                     f"{self._where} accepts only ASCII passwords (LOGIN), "
                     f"and {PASSWORD_VARIABLE} holds other characters"
                 )
+            elif not user.isascii():
+                raise RunError(f"{self._where} accepts only ASCII user names (LOGIN): {user}")
+            else:
+                conn.login(_quoted_string(user), password)  # imaplib quotes only the password
         except imaplib.IMAP4.abort as err:  # the connection dropped
             raise InboxUnavailable(
                 f"{self._where} closed the connection: {self._text(err)}"
@@ -202,10 +218,18 @@ class ImapInbox:
         found = b" ".join(part for part in data if isinstance(part, bytes))
         return sorted(found.decode().split(), key=int)
 
-    def _fetch(self, uids: list[str]) -> Iterator[Item]:
-        data = self._call("uid", "FETCH", ",".join(uids), "(UID INTERNALDATE BODY.PEEK[])")
+    def _undeleted(self, key: str) -> bool:
+        """Whether the message ``key`` is still in the folder and not marked deleted."""
+        found = self._call("uid", "SEARCH", "UID", key, "UNDELETED")
+        return key.encode() in b" ".join(part for part in found if isinstance(part, bytes)).split()
+
+    def _fetch(self, uids: list[str], section: str) -> list[Item]:
+        """The messages ``uids`` in UID order, whole (``section`` "") or their ``HEADER``."""
+        query = f"(UID INTERNALDATE BODY.PEEK[{section}])"
+        data = self._call("uid", "FETCH", ",".join(uids), query)
         # Messages filed meanwhile by another run are simply not in the answer.
-        yield from sorted(_parse_fetch(data), key=lambda item: int(item.key))
+        items = _parse_fetch(data, section=f"BODY[{section}]".encode())
+        return sorted(items, key=lambda item: int(item.key))
 
     def _processed_folder(self) -> str:
         if self._processed is None:
@@ -216,9 +240,22 @@ class ImapInbox:
         return self._processed
 
     def _create(self, name: str) -> None:
-        status, data = self._connection().create(name)
-        if status != "OK" and "[ALREADYEXISTS]" not in _reply(data):  # made by another run
-            raise RunError(f"cannot create folder {name} on {self._spec.host}: {_reply(data)}")
+        try:
+            self._call("create", name)
+        except _Refused as refused:
+            if "[ALREADYEXISTS]" not in refused.reply:  # else made by another run meanwhile
+                raise RunError(
+                    f"cannot create folder {name} on {self._spec.host}: {refused.reply}"
+                ) from None
+
+    def _read_capabilities(self) -> frozenset[str]:
+        """The capabilities after login (they often grow: MOVE, UIDPLUS, NAMESPACE)."""
+        try:
+            data = self._call("capability")
+        except _Refused:
+            return frozenset(self._connection().capabilities)
+        words = b" ".join(part for part in data if isinstance(part, bytes)).decode().upper()
+        return frozenset(words.split())
 
     def _namespace_prefix(self) -> str:
         """Where this server puts a user's top-level folders (``INBOX.`` on some servers)."""
@@ -258,27 +295,28 @@ class ImapInbox:
         return text.replace(self._password, "***") if self._password else text
 
 
-def _parse_fetch(data: Sequence[Any]) -> list[Item]:
-    """Items from a FETCH answer: a (prefix, literal) pair per message, then its closing part."""
+def _parse_fetch(data: Sequence[Any], *, section: bytes) -> list[Item]:
+    """Items from a FETCH answer: a (prefix, literal) pair per message, then its closing part;
+    ``raw`` is the literal of ``section`` (``BODY[]`` or ``BODY[HEADER]``)."""
     items, pending = [], None
     for part in [*data, None]:
         if isinstance(part, tuple):
             if pending is not None:
-                items.append(_item(*pending))
+                items.append(_item(*pending, section=section))
             pending = (part[0], part[1], b"")
         elif isinstance(part, bytes) and pending is not None:
             # Data after the literal, e.g. b" UID 7)" when the server puts UID last.
             pending = (pending[0], pending[1], pending[2] + part)
         elif part is None and pending is not None:
-            items.append(_item(*pending))
+            items.append(_item(*pending, section=section))
             pending = None
     return [item for item in items if item is not None]
 
 
-def _item(prefix: bytes, literal: bytes, suffix: bytes) -> Item | None:
+def _item(prefix: bytes, literal: bytes, suffix: bytes, *, section: bytes) -> Item | None:
     meta = prefix + b" " + suffix
     uid = _UID.search(meta)
-    if uid is None or b"BODY[]" not in prefix:  # an unsolicited FETCH, such as a flag change
+    if uid is None or section not in prefix:  # an unsolicited FETCH, such as a flag change
         return None
     return Item(key=uid[1].decode(), raw=literal, received_at=_internaldate(meta))
 
@@ -298,17 +336,14 @@ def _internaldate(meta: bytes) -> datetime | None:
     return local.astimezone(UTC)
 
 
-def _capabilities(conn: imaplib.IMAP4) -> frozenset[str]:
-    """The capabilities after login (they often grow: MOVE, UIDPLUS, NAMESPACE)."""
-    status, data = conn.capability()
-    words = b" ".join(part for part in data if isinstance(part, bytes)).decode().upper().split()
-    return frozenset(words) if status == "OK" else frozenset(conn.capabilities)
-
-
 def _quoted(name: str) -> str:
     """A folder name as an IMAP quoted string, in modified UTF-7 (RFC 3501 5.1.3)."""
-    encoded = _modified_utf7(name)
-    return '"' + encoded.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return _quoted_string(_modified_utf7(name))
+
+
+def _quoted_string(text: str) -> str:
+    """``text`` as an IMAP quoted string: a user name may hold spaces, ``"`` or ``\\``."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _modified_utf7(name: str) -> str:

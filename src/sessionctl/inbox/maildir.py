@@ -15,15 +15,17 @@ import contextlib
 import mailbox
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from sessionctl.errors import RunError
 from sessionctl.inbox import PROCESSED_FOLDER, InboxUnavailable, Item
 
 _INFO = ":2,"
+_HEADER_LIMIT = 1 << 20  # a "header" without a blank line this far in is read as all header
 # Delivery agents start a name with the delivery time in seconds: "1733050000.M5P7.host".
 _NAME_TIME = re.compile(r"(\d{9,11})\.")
 
@@ -62,8 +64,10 @@ class MaildirInbox:
     ) -> None:
         self._box = None
 
-    def items(self) -> Iterator[Item]:
-        """Every message in ``new/`` and ``cur/``, oldest delivery first; flags are untouched."""
+    def items(self, wanted: Callable[[bytes], bool] | None = None) -> Iterator[Item]:
+        """Every message in ``new/`` and ``cur/``, oldest delivery first; flags are untouched.
+        With ``wanted``, only those whose header it accepts: the rest of a file not wanted is
+        never read."""
         self._files = self._scan()
         found = []
         for key, name in self._files.items():
@@ -71,15 +75,15 @@ class MaildirInbox:
                 found.append((key, _received_at(self._path / name)))
         found.sort(key=lambda pair: (pair[1], pair[0]))
         for key, received_at in found:
+            path = self._path / self._files[key]
             try:
-                raw = (self._path / self._files[key]).read_bytes()
+                raw = _read(path, wanted=wanted)
             except FileNotFoundError:
                 continue
             except OSError as err:
-                raise RunError(
-                    f"cannot read {self._path / self._files[key]}: {err.strerror}"
-                ) from None
-            yield Item(key=key, raw=raw, received_at=received_at)
+                raise RunError(f"cannot read {path}: {err.strerror}") from None
+            if raw is not None:
+                yield Item(key=key, raw=raw, received_at=received_at)
 
     def file(self, key: str) -> None:
         """Flag the message ``key`` seen and move it into the processed folder; gone is fine."""
@@ -126,6 +130,26 @@ class MaildirInbox:
                 ) from None
             self._processed = self._path / f".{PROCESSED_FOLDER}"
         return self._processed
+
+
+def _read(path: Path, *, wanted: Callable[[bytes], bool] | None) -> bytes | None:
+    """The message in ``path``; None when ``wanted`` refuses its header."""
+    with open(path, "rb") as stream:
+        if wanted is None:
+            return stream.read()
+        header = _read_header(stream)
+        return header + stream.read() if wanted(header) else None
+
+
+def _read_header(stream: BinaryIO) -> bytes:
+    """The header lines from ``stream``, with the blank line that ends them."""
+    lines, size = [], 0
+    for line in stream:
+        lines.append(line)
+        size += len(line)
+        if line in (b"\n", b"\r\n") or size >= _HEADER_LIMIT:
+            break
+    return b"".join(lines)
 
 
 def _seen(key: str, name: str) -> str:
