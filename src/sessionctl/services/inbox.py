@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from sessionctl.domain.replies import Inbound, Intent, read_message
 from sessionctl.domain.rounds import Status
 from sessionctl.errors import SessionctlError
-from sessionctl.inbox import Item, Mailbox
+from sessionctl.inbox import Item, Mailbox, may_be_ours
 from sessionctl.services import membership
 from sessionctl.services.inbox_results import Decision, InboxReport, Outcome
 from sessionctl.store.dml import insert_new, upsert
@@ -73,7 +73,7 @@ def _read(
     dry_run: bool,
 ) -> None:
     with open_mailbox() as mailbox:
-        for item in mailbox.items():
+        for item in mailbox.items(may_be_ours):  # the admin's own mail is not even fetched
             report.read += 1
             try:
                 decision = _take(db, item, now=clock(), dry_run=dry_run, report=report)
