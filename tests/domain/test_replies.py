@@ -6,6 +6,7 @@ The answer must come from the member's own words, never from the quoted invitati
 
 from __future__ import annotations
 
+import encodings.aliases
 import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -448,6 +449,82 @@ def test_a_mime_bomb_of_nested_multiparts_is_read_as_nothing_understood() -> Non
     raw = b"From: a@example.org\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n" + levels
     got = read_message(raw + b"--b5000\r\n\r\nyes\r\n", today=TODAY)
     assert (got.sender, got.intent) == ("a@example.org", Intent.UNKNOWN)
+
+
+@pytest.mark.parametrize(
+    ("charset", "body", "text"),
+    [
+        ("undefined", b"\xff hi", "\xff hi"),  # read as Windows-1252
+        ("idna", b"xn--", "xn--"),  # read as UTF-8
+        ("punycode", b"hi-\x7f", "hi-"),  # DEL, a control, is dropped
+        ("rot13", b"\xff hi", "\xff hi"),  # a codec, but no text encoding
+    ],
+)
+def test_a_charset_whose_codec_raises_is_read_as_utf_8_or_windows_1252(
+    charset: str, body: bytes, text: str
+) -> None:
+    """Python's "undefined", "idna" and "punycode" codecs raise a plain UnicodeError."""
+    raw = b"From: x@evil\r\nContent-Type: text/plain; charset=%s\r\n\r\n%s" % (
+        charset.encode(),
+        body,
+    )
+    got = read_message(raw, today=TODAY)
+    assert (got.sender, got.text, got.intent) == ("x@evil", text, Intent.UNKNOWN)
+
+
+# Every charset name Python knows (some codecs raise, some are no text encoding at all), odd
+# transfer encodings, and multiparts left unclosed or nested under the wrong boundary.
+CHARSETS = sorted({*encodings.aliases.aliases, *encodings.aliases.aliases.values(), "undefined"})
+ENCODINGS = ["base64", "quoted-printable", "x-uuencode", "uuencode", "8bit", "binary", "bogus"]
+PART_TYPES = [
+    "text/plain",
+    "text/html",
+    "message/rfc822",
+    "message/delivery-status",
+    "text/rfc822-headers",
+    "multipart/mixed",
+    "multipart/report",
+    "application/octet-stream",
+]
+PART_BODIES = st.sampled_from(
+    [
+        b"yes",
+        b"\xff hi",
+        b"begin 644 x\r\n#86)C\r\n`\r\nend\r\n",
+        b"<hr><div id=divRplyFwdMsg>From: a</div>",
+        b"Action: failed\r\nStatus: 4.4.7\r\n",
+        b"=\r\n=ZZ",
+        b"xn--",
+    ]
+) | st.binary(max_size=60)
+
+
+@st.composite
+def mime_parts(draw: st.DrawFn, depth: int = 0) -> bytes:
+    kind = draw(st.sampled_from(PART_TYPES))
+    charset = draw(st.sampled_from(CHARSETS))
+    boundary = draw(st.sampled_from([b"b", b"c"]))
+    head = b'Content-Type: %s; charset="%s"; boundary=%s\r\n' % (
+        kind.encode(),
+        charset.encode(),
+        boundary,
+    )
+    head += b"Content-Transfer-Encoding: %s\r\n\r\n" % draw(st.sampled_from(ENCODINGS)).encode()
+    if depth >= 3 or not draw(st.booleans()):
+        return head + draw(PART_BODIES)
+    children = draw(st.lists(mime_parts(depth + 1), max_size=3))
+    end = draw(st.sampled_from([b"--" + boundary + b"--", b"", b"--" + boundary]))
+    return head + b"".join(b"--" + boundary + b"\r\n" + c + b"\r\n" for c in children) + end
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mime_parts(), st.sampled_from([b"a@example.org", b"MAILER-DAEMON@example.org"]))
+def test_any_charset_transfer_encoding_or_broken_multipart_never_raises(
+    part: bytes, sender: bytes
+) -> None:
+    raw = b"From: %s\r\nX-Failed-Recipients: b@example.org\r\n%s" % (sender, part)
+    got = read_message(raw, today=TODAY)
+    assert got.sender == sender.decode() and isinstance(got.intent, Intent)
 
 
 FIXTURES = sorted(p.name for p in MAIL.glob("*.eml"))
