@@ -121,6 +121,45 @@ def test_a_reply_written_below_the_quote_is_read() -> None:
     assert got.text == "No, sorry. Next time!\n\nKarl"
 
 
+OUR_ORIGINAL = (
+    "From: Coffee Roulette <roulette@example.com>\n"
+    "Sent: Tuesday, December 1, 2026 09:00\n"
+    "To: Ana Silva <ana.silva@contoso.com>\n"
+    "Subject: Coffee roulette: are you in this round?\n\n"
+    "Hi Ana,\nWould you like to join this time?\n"
+)
+
+
+@pytest.mark.parametrize(
+    "name", ["outlook_desktop_empty.eml", "outlook_web_empty_html.eml", "outlook_ios_empty.eml"]
+)
+def test_an_empty_outlook_reply_is_not_read_from_our_unquoted_original(name: str) -> None:
+    """Outlook puts our message below a header block, unmarked: "join" there is our word."""
+    got = read(name)
+    assert (got.intent, got.text, got.auto) == (Intent.UNKNOWN, "", None)
+    assert got.refs == ("<sessionctl.12.39.opt_in.ab12cd34ef56@example.com>",)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "\n\n" + OUR_ORIGINAL,
+        "\n________________________________\n" + OUR_ORIGINAL,
+        "-----Original Message-----\n" + OUR_ORIGINAL,
+        # words below the original are read as the original's, never as the member's
+        OUR_ORIGINAL + "\nyes\n",
+    ],
+)
+def test_nothing_after_an_outlook_header_block_or_separator_is_the_members(body: str) -> None:
+    got = answer(body)
+    assert (got.intent, got.text) == (Intent.UNKNOWN, "")
+
+
+def test_the_members_words_above_an_outlook_header_block_still_count() -> None:
+    got = answer("\n\nSkip this one, thanks\n\n" + OUR_ORIGINAL)
+    assert (got.intent, got.text) == (Intent.SKIP, "Skip this one, thanks")
+
+
 # --- automatic mail -------------------------------------------------------------------------
 
 AUTOMATIC = [
