@@ -338,6 +338,15 @@ WORDS = [
     ("unsubscribe", Intent.LEAVE),
     ("Please unsubscribe me", Intent.LEAVE),
     ("leave", Intent.LEAVE),
+    ("STOP.", Intent.LEAVE),
+    ("Stop please", Intent.LEAVE),
+    ("unsubscribe me please", Intent.LEAVE),
+    ("Remove me", Intent.LEAVE),
+    ("Please remove me from this list.", Intent.LEAVE),
+    ("Unsubscribe, thanks!", Intent.LEAVE),
+    ("désinscrire", Intent.LEAVE),
+    ("Bonjour,\n\nDésinscrivez-moi, merci", Intent.LEAVE),
+    ("Hi Anna,\n\nstop\n\nBob", Intent.LEAVE),
     ("pause", Intent.UNKNOWN),
     ("pause until later", Intent.UNKNOWN),
 ]
@@ -346,6 +355,26 @@ WORDS = [
 @pytest.mark.parametrize(("body", "intent"), WORDS)
 def test_the_first_meaningful_line_decides(body: str, intent: Intent) -> None:
     assert answer(body).intent == intent
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Don't unsubscribe me, I'm in!",
+        "Leave me in for this one",
+        "How do I unsubscribe my colleague? Count me in",
+        "Stop by my desk, yes I'm in",
+        "Yes, but I have to leave at 4",
+        "No, stop",
+        "stop no",
+        "Please don't remove me",
+        "unsubscribe my old address, use this one",
+        "pause until I leave",
+    ],
+)
+def test_a_leave_word_in_casual_wording_is_not_understood(body: str) -> None:
+    """Leaving is the most destructive answer: only a line that says nothing else leaves."""
+    assert answer(body).intent == Intent.UNKNOWN
 
 
 def test_quoted_words_below_never_answer() -> None:
