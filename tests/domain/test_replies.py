@@ -224,6 +224,7 @@ BOUNCES = [
             original_id="<sessionctl.12.50.opt_in.50505050abcd@example.com>",
             recipient="bob@example.org",
             hard=True,
+            failed=True,
             status="5.1.1",
             diagnostic="smtp; 550 5.1.1 <bob@example.org>: Recipient address rejected: "
             "User unknown in virtual mailbox table",
@@ -235,8 +236,22 @@ BOUNCES = [
             original_id="<sessionctl.12.51.match.51515151abcd@example.com>",
             recipient="carol@unknown-host.example",
             hard=True,
+            failed=True,
             status="5.0.0",
             diagnostic="X-Exim; all relevant MX records point to non-existent hosts",
+        ),
+    ),
+    (
+        # Postfix gives up after days of retries: a final failure with a temporary status
+        "postfix_expired_dsn.eml",
+        Bounce(
+            original_id="<sessionctl.12.54.match.54545454abcd@example.com>",
+            recipient="frank@down.example",
+            hard=False,
+            failed=True,
+            status="4.4.7",
+            diagnostic="X-Postfix; message expired: connect to mx.down.example[192.0.2.81]:25: "
+            "Connection timed out",
         ),
     ),
     (
@@ -245,6 +260,7 @@ BOUNCES = [
             original_id="<sessionctl.12.53.notice.53535353abcd@example.com>",
             recipient="erin@slow.example",
             hard=False,
+            failed=False,
             status="4.4.1",
             diagnostic="X-Postfix; connect to mx.slow.example[192.0.2.80]:25: Connection timed out",
         ),
@@ -265,8 +281,9 @@ def test_gmail_bounce_with_a_folded_multiline_diagnostic() -> None:
     got = read("gmail_dsn.eml")
     assert got.bounce is not None
     assert got.bounce.original_id == "<sessionctl.12.52.no_match.52525252abcd@example.com>"
-    assert (got.bounce.recipient, got.bounce.hard, got.bounce.status) == (
+    assert (got.bounce.recipient, got.bounce.hard, got.bounce.failed, got.bounce.status) == (
         "dave.nobody@gmail.com",
+        True,
         True,
         "5.1.1",
     )
@@ -275,10 +292,12 @@ def test_gmail_bounce_with_a_folded_multiline_diagnostic() -> None:
     assert got.sender == "mailer-daemon@googlemail.com"
 
 
-def test_delivered_or_relayed_reports_are_not_hard_bounces() -> None:
-    raw = (MAIL / "postfix_dsn.eml").read_bytes().replace(b"Action: failed", b"Action: relayed")
+@pytest.mark.parametrize("action", [b"relayed", b"delivered", b"delayed", b"expanded"])
+def test_delivered_relayed_or_delayed_reports_are_no_failure(action: bytes) -> None:
+    raw = (MAIL / "postfix_dsn.eml").read_bytes().replace(b"Action: failed", b"Action: " + action)
     got = read_message(raw, today=TODAY)
-    assert got.bounce is not None and (got.bounce.hard, got.bounce.status) == (False, "5.1.1")
+    assert got.bounce is not None
+    assert (got.bounce.hard, got.bounce.failed, got.bounce.status) == (False, False, "5.1.1")
 
 
 def test_an_old_style_bounce_from_mailer_daemon_without_a_report() -> None:
@@ -289,7 +308,7 @@ def test_an_old_style_bounce_from_mailer_daemon_without_a_report() -> None:
         b"  zed@example.org\r\n    SMTP error: 550 5.7.1 Relaying denied\r\n"
     )
     got = read_message(raw, today=TODAY)
-    assert got.bounce == Bounce(None, "zed@example.org", True, "5.7.1", "")
+    assert got.bounce == Bounce(None, "zed@example.org", True, True, "5.7.1", "")
     assert got.intent == Intent.UNKNOWN
 
 
