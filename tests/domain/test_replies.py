@@ -6,6 +6,7 @@ The answer must come from the member's own words, never from the quoted invitati
 
 from __future__ import annotations
 
+import encodings.aliases
 import time
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
@@ -120,6 +121,45 @@ def test_a_reply_written_below_the_quote_is_read() -> None:
     assert got.text == "No, sorry. Next time!\n\nKarl"
 
 
+OUR_ORIGINAL = (
+    "From: Coffee Roulette <roulette@example.com>\n"
+    "Sent: Tuesday, December 1, 2026 09:00\n"
+    "To: Ana Silva <ana.silva@contoso.com>\n"
+    "Subject: Coffee roulette: are you in this round?\n\n"
+    "Hi Ana,\nWould you like to join this time?\n"
+)
+
+
+@pytest.mark.parametrize(
+    "name", ["outlook_desktop_empty.eml", "outlook_web_empty_html.eml", "outlook_ios_empty.eml"]
+)
+def test_an_empty_outlook_reply_is_not_read_from_our_unquoted_original(name: str) -> None:
+    """Outlook puts our message below a header block, unmarked: "join" there is our word."""
+    got = read(name)
+    assert (got.intent, got.text, got.auto) == (Intent.UNKNOWN, "", None)
+    assert got.refs == ("<sessionctl.12.39.opt_in.ab12cd34ef56@example.com>",)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "\n\n" + OUR_ORIGINAL,
+        "\n________________________________\n" + OUR_ORIGINAL,
+        "-----Original Message-----\n" + OUR_ORIGINAL,
+        # words below the original are read as the original's, never as the member's
+        OUR_ORIGINAL + "\nyes\n",
+    ],
+)
+def test_nothing_after_an_outlook_header_block_or_separator_is_the_members(body: str) -> None:
+    got = answer(body)
+    assert (got.intent, got.text) == (Intent.UNKNOWN, "")
+
+
+def test_the_members_words_above_an_outlook_header_block_still_count() -> None:
+    got = answer("\n\nSkip this one, thanks\n\n" + OUR_ORIGINAL)
+    assert (got.intent, got.text) == (Intent.SKIP, "Skip this one, thanks")
+
+
 # --- automatic mail -------------------------------------------------------------------------
 
 AUTOMATIC = [
@@ -184,6 +224,7 @@ BOUNCES = [
             original_id="<sessionctl.12.50.opt_in.50505050abcd@example.com>",
             recipient="bob@example.org",
             hard=True,
+            failed=True,
             status="5.1.1",
             diagnostic="smtp; 550 5.1.1 <bob@example.org>: Recipient address rejected: "
             "User unknown in virtual mailbox table",
@@ -195,8 +236,22 @@ BOUNCES = [
             original_id="<sessionctl.12.51.match.51515151abcd@example.com>",
             recipient="carol@unknown-host.example",
             hard=True,
+            failed=True,
             status="5.0.0",
             diagnostic="X-Exim; all relevant MX records point to non-existent hosts",
+        ),
+    ),
+    (
+        # Postfix gives up after days of retries: a final failure with a temporary status
+        "postfix_expired_dsn.eml",
+        Bounce(
+            original_id="<sessionctl.12.54.match.54545454abcd@example.com>",
+            recipient="frank@down.example",
+            hard=False,
+            failed=True,
+            status="4.4.7",
+            diagnostic="X-Postfix; message expired: connect to mx.down.example[192.0.2.81]:25: "
+            "Connection timed out",
         ),
     ),
     (
@@ -205,6 +260,7 @@ BOUNCES = [
             original_id="<sessionctl.12.53.notice.53535353abcd@example.com>",
             recipient="erin@slow.example",
             hard=False,
+            failed=False,
             status="4.4.1",
             diagnostic="X-Postfix; connect to mx.slow.example[192.0.2.80]:25: Connection timed out",
         ),
@@ -225,8 +281,9 @@ def test_gmail_bounce_with_a_folded_multiline_diagnostic() -> None:
     got = read("gmail_dsn.eml")
     assert got.bounce is not None
     assert got.bounce.original_id == "<sessionctl.12.52.no_match.52525252abcd@example.com>"
-    assert (got.bounce.recipient, got.bounce.hard, got.bounce.status) == (
+    assert (got.bounce.recipient, got.bounce.hard, got.bounce.failed, got.bounce.status) == (
         "dave.nobody@gmail.com",
+        True,
         True,
         "5.1.1",
     )
@@ -235,10 +292,12 @@ def test_gmail_bounce_with_a_folded_multiline_diagnostic() -> None:
     assert got.sender == "mailer-daemon@googlemail.com"
 
 
-def test_delivered_or_relayed_reports_are_not_hard_bounces() -> None:
-    raw = (MAIL / "postfix_dsn.eml").read_bytes().replace(b"Action: failed", b"Action: relayed")
+@pytest.mark.parametrize("action", [b"relayed", b"delivered", b"delayed", b"expanded"])
+def test_delivered_relayed_or_delayed_reports_are_no_failure(action: bytes) -> None:
+    raw = (MAIL / "postfix_dsn.eml").read_bytes().replace(b"Action: failed", b"Action: " + action)
     got = read_message(raw, today=TODAY)
-    assert got.bounce is not None and (got.bounce.hard, got.bounce.status) == (False, "5.1.1")
+    assert got.bounce is not None
+    assert (got.bounce.hard, got.bounce.failed, got.bounce.status) == (False, False, "5.1.1")
 
 
 def test_an_old_style_bounce_from_mailer_daemon_without_a_report() -> None:
@@ -249,7 +308,7 @@ def test_an_old_style_bounce_from_mailer_daemon_without_a_report() -> None:
         b"  zed@example.org\r\n    SMTP error: 550 5.7.1 Relaying denied\r\n"
     )
     got = read_message(raw, today=TODAY)
-    assert got.bounce == Bounce(None, "zed@example.org", True, "5.7.1", "")
+    assert got.bounce == Bounce(None, "zed@example.org", True, True, "5.7.1", "")
     assert got.intent == Intent.UNKNOWN
 
 
@@ -298,6 +357,15 @@ WORDS = [
     ("unsubscribe", Intent.LEAVE),
     ("Please unsubscribe me", Intent.LEAVE),
     ("leave", Intent.LEAVE),
+    ("STOP.", Intent.LEAVE),
+    ("Stop please", Intent.LEAVE),
+    ("unsubscribe me please", Intent.LEAVE),
+    ("Remove me", Intent.LEAVE),
+    ("Please remove me from this list.", Intent.LEAVE),
+    ("Unsubscribe, thanks!", Intent.LEAVE),
+    ("désinscrire", Intent.LEAVE),
+    ("Bonjour,\n\nDésinscrivez-moi, merci", Intent.LEAVE),
+    ("Hi Anna,\n\nstop\n\nBob", Intent.LEAVE),
     ("pause", Intent.UNKNOWN),
     ("pause until later", Intent.UNKNOWN),
 ]
@@ -306,6 +374,26 @@ WORDS = [
 @pytest.mark.parametrize(("body", "intent"), WORDS)
 def test_the_first_meaningful_line_decides(body: str, intent: Intent) -> None:
     assert answer(body).intent == intent
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Don't unsubscribe me, I'm in!",
+        "Leave me in for this one",
+        "How do I unsubscribe my colleague? Count me in",
+        "Stop by my desk, yes I'm in",
+        "Yes, but I have to leave at 4",
+        "No, stop",
+        "stop no",
+        "Please don't remove me",
+        "unsubscribe my old address, use this one",
+        "pause until I leave",
+    ],
+)
+def test_a_leave_word_in_casual_wording_is_not_understood(body: str) -> None:
+    """Leaving is the most destructive answer: only a line that says nothing else leaves."""
+    assert answer(body).intent == Intent.UNKNOWN
 
 
 def test_quoted_words_below_never_answer() -> None:
@@ -448,6 +536,82 @@ def test_a_mime_bomb_of_nested_multiparts_is_read_as_nothing_understood() -> Non
     raw = b"From: a@example.org\r\nContent-Type: multipart/mixed; boundary=b0\r\n\r\n" + levels
     got = read_message(raw + b"--b5000\r\n\r\nyes\r\n", today=TODAY)
     assert (got.sender, got.intent) == ("a@example.org", Intent.UNKNOWN)
+
+
+@pytest.mark.parametrize(
+    ("charset", "body", "text"),
+    [
+        ("undefined", b"\xff hi", "\xff hi"),  # read as Windows-1252
+        ("idna", b"xn--", "xn--"),  # read as UTF-8
+        ("punycode", b"hi-\x7f", "hi-"),  # DEL, a control, is dropped
+        ("rot13", b"\xff hi", "\xff hi"),  # a codec, but no text encoding
+    ],
+)
+def test_a_charset_whose_codec_raises_is_read_as_utf_8_or_windows_1252(
+    charset: str, body: bytes, text: str
+) -> None:
+    """Python's "undefined", "idna" and "punycode" codecs raise a plain UnicodeError."""
+    raw = b"From: x@evil\r\nContent-Type: text/plain; charset=%s\r\n\r\n%s" % (
+        charset.encode(),
+        body,
+    )
+    got = read_message(raw, today=TODAY)
+    assert (got.sender, got.text, got.intent) == ("x@evil", text, Intent.UNKNOWN)
+
+
+# Every charset name Python knows (some codecs raise, some are no text encoding at all), odd
+# transfer encodings, and multiparts left unclosed or nested under the wrong boundary.
+CHARSETS = sorted({*encodings.aliases.aliases, *encodings.aliases.aliases.values(), "undefined"})
+ENCODINGS = ["base64", "quoted-printable", "x-uuencode", "uuencode", "8bit", "binary", "bogus"]
+PART_TYPES = [
+    "text/plain",
+    "text/html",
+    "message/rfc822",
+    "message/delivery-status",
+    "text/rfc822-headers",
+    "multipart/mixed",
+    "multipart/report",
+    "application/octet-stream",
+]
+PART_BODIES = st.sampled_from(
+    [
+        b"yes",
+        b"\xff hi",
+        b"begin 644 x\r\n#86)C\r\n`\r\nend\r\n",
+        b"<hr><div id=divRplyFwdMsg>From: a</div>",
+        b"Action: failed\r\nStatus: 4.4.7\r\n",
+        b"=\r\n=ZZ",
+        b"xn--",
+    ]
+) | st.binary(max_size=60)
+
+
+@st.composite
+def mime_parts(draw: st.DrawFn, depth: int = 0) -> bytes:
+    kind = draw(st.sampled_from(PART_TYPES))
+    charset = draw(st.sampled_from(CHARSETS))
+    boundary = draw(st.sampled_from([b"b", b"c"]))
+    head = b'Content-Type: %s; charset="%s"; boundary=%s\r\n' % (
+        kind.encode(),
+        charset.encode(),
+        boundary,
+    )
+    head += b"Content-Transfer-Encoding: %s\r\n\r\n" % draw(st.sampled_from(ENCODINGS)).encode()
+    if depth >= 3 or not draw(st.booleans()):
+        return head + draw(PART_BODIES)
+    children = draw(st.lists(mime_parts(depth + 1), max_size=3))
+    end = draw(st.sampled_from([b"--" + boundary + b"--", b"", b"--" + boundary]))
+    return head + b"".join(b"--" + boundary + b"\r\n" + c + b"\r\n" for c in children) + end
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mime_parts(), st.sampled_from([b"a@example.org", b"MAILER-DAEMON@example.org"]))
+def test_any_charset_transfer_encoding_or_broken_multipart_never_raises(
+    part: bytes, sender: bytes
+) -> None:
+    raw = b"From: %s\r\nX-Failed-Recipients: b@example.org\r\n%s" % (sender, part)
+    got = read_message(raw, today=TODAY)
+    assert got.sender == sender.decode() and isinstance(got.intent, Intent)
 
 
 FIXTURES = sorted(p.name for p in MAIL.glob("*.eml"))

@@ -8,6 +8,7 @@ organiser one look; reading "yes, no wait, I can't" as a yes would send someone 
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 from enum import StrEnum
 
@@ -39,7 +40,17 @@ _YES_FIRST = frozenset(("y", "in"))
 _NO_FIRST = frozenset(("n", "out"))
 # A yes next to a negation ("I don't want to join", "yes, but I can't") is not a yes.
 _NEGATION = re.compile(r"\b(?:not|don'?t|can'?t|cannot|won'?t|isn'?t|wouldn'?t|never)\b")
-_LEAVE = re.compile(r"^(?:please\s+)?(?:stop|leave)\b|\bunsubscribe\b")
+# Leaving is the most destructive answer, so only a line that says nothing else leaves: "Stop.",
+# "Please unsubscribe me", "remove me please". "Don't unsubscribe me, I'm in!", "Leave me in"
+# or "Stop by my desk" hold a leave word too; the organiser reads those.
+_LEAVE = re.compile(
+    r"^(?:please\s+)?"
+    r"(?:stop|leave|unsubscribe(?:\s+me)?|remove\s+me|d[ée]sinscri(?:re|s-moi|vez-moi)(?:\s+moi)?)"
+    r"(?:\s+from\s+(?:this|the|your)\s+(?:list|mailing\s+list|emails?))?"
+    r"(?:\s+please)?(?:\s+(?:thanks|thank\s+you|merci))?$"
+)
+_LEAVE_WORD = re.compile(r"\b(?:stop|leave|unsubscrib|remove|d[ée]sinscri|d[ée]sabonn)")
+_PUNCTUATION = re.compile(r"[^\w'-]+")
 _PAUSE = re.compile(
     r"^(?:please\s+)?pause\b[\s,:]*(?:(?:until|till|til|'til|through)\b\s*)?(?P<rest>.*)$"
 )
@@ -53,8 +64,10 @@ def read_answer(text: str, *, today: date) -> tuple[Intent, date | None]:
     line = _first_line(text)
     if line is None:
         return Intent.UNKNOWN, None
-    if _LEAVE.search(line):
+    if _LEAVE.match(_PUNCTUATION.sub(" ", line).strip()):
         return Intent.LEAVE, None
+    if _LEAVE_WORD.search(line):
+        return Intent.UNKNOWN, None
     pause = _PAUSE.match(line)
     if pause is not None:
         until = _pause_until(pause["rest"], today=today)
@@ -65,7 +78,7 @@ def read_answer(text: str, *, today: date) -> tuple[Intent, date | None]:
 def _first_line(text: str) -> str | None:
     """The first line with words, lower case, with any greeting before the answer removed."""
     for raw in text.splitlines():
-        line = raw.strip().casefold().replace("\u2019", "'")
+        line = unicodedata.normalize("NFC", raw.strip().casefold().replace("\u2019", "'"))
         greeting = _GREETING.match(line)
         if greeting is not None:
             line = line[greeting.end() :]

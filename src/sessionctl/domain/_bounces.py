@@ -33,11 +33,18 @@ _MESSAGE_ID = re.compile(r"<\s*([^<>\s]+)\s*>")
 
 @dataclass(frozen=True)
 class Bounce:
-    """A message of ours that was not delivered (``hard``) or not yet (``hard`` False)."""
+    """A report on a message of ours: not delivered, or not yet.
+
+    ``failed`` is a final failure (``Action: failed``): the server gave up, whatever the status,
+    as Postfix does with a 4.4.7 "message expired" after days of retries. ``hard`` is a failure
+    with a permanent 5.x.x status, such as an unknown user. Reports that a message is delayed,
+    relayed or delivered are neither.
+    """
 
     original_id: str | None
     recipient: str
     hard: bool
+    failed: bool
     status: str
     diagnostic: str
 
@@ -91,6 +98,7 @@ def _from_report(report: Message, parts: list[Message]) -> Bounce:
         original_id=original,
         recipient=_recipient(chosen),
         hard=action == "failed" and status.startswith("5"),
+        failed=action == "failed",
         status=status,
         diagnostic=one_line(header(chosen, "Diagnostic-Code"))[:MAX_DIAGNOSTIC],
     )
@@ -146,6 +154,7 @@ def _from_notice(msg: Message) -> Bounce:
         original_id=None,
         recipient=recipient,
         hard=not status or status.startswith("5"),
+        failed=True,  # X-Failed-Recipients names the addresses the server gave up on
         status=status,
         diagnostic="",
     )

@@ -121,7 +121,9 @@ def to_text(data: bytes, *, charset: str) -> str:
     for candidate in (name, "utf-8"):
         try:
             return data.decode(candidate)
-        except (UnicodeDecodeError, LookupError):
+        except (ValueError, LookupError):
+            # a plain UnicodeError from codecs such as "undefined", "idna" or "punycode",
+            # or a codec that is no text encoding ("rot13", "base64")
             continue
     return data.decode("cp1252", errors="replace")
 

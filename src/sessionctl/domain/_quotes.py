@@ -4,8 +4,10 @@ Clients quote in a few ways: lines starting with ``>`` (anywhere: a reply may al
 below the quote), an attribution line ("On … wrote:", Gmail wrapping it over two lines, "Le … a
 écrit :", "Am … schrieb …:"), or, like Outlook, a header block ("From: … Sent: … To: …") or a
 separator line above the original, which is then not marked at all. The text ends at the first
-attribution or header block that follows words of the member's own; one at the top (the member
-wrote below the quote) is skipped. A signature ("-- ", "Sent from my iPhone") ends the text too.
+attribution that follows words of the member's own; one at the top is skipped, as the member may
+write below the ``>`` lines it introduces. A header block or separator always ends the text, at
+the top too: the original below it is not marked, so an empty reply must not be read from our own
+invitation. A signature ("-- ", "Sent from my iPhone") ends the text too.
 
 mail-parser-reply then removes sign-offs ("Kind regards,", "Viele Grüße"): it knows them in many
 languages. It is not trusted with the whole body: it misses replies written below the quote,
@@ -58,7 +60,9 @@ def own_words(text: str) -> str:
     at = 0
     while at < len(lines):
         line = lines[at].replace("\ufeff", "").rstrip()
-        span = _quote_header(lines, at)
+        if _starts_original(lines, at):
+            break
+        span = _attribution(lines, at)
         if span:
             if _has_words(kept):
                 break
@@ -81,23 +85,28 @@ def _without_signoff(text: str) -> str:
     return shorter if _WORD.search(shorter) else text
 
 
-def _quote_header(lines: list[str], at: int) -> int:
-    """How many lines of attribution or header block start at ``lines[at]``; 0 if none."""
+def _attribution(lines: list[str], at: int) -> int:
+    """How many lines of attribution ("On … wrote:") start at ``lines[at]``; 0 if none."""
     line = lines[at].strip()
     if _QUOTE.match(line):
         return 0
-    if _SEPARATOR.match(line) or _WROTE.match(line):
+    if _WROTE.match(line):
         return 1
     following = lines[at + 1].strip() if at + 1 < len(lines) else ""
     if _WROTE_START.match(line) and not line.endswith(":") and _WROTE.match(f"{line} {following}"):
         return 2
-    if _FROM.match(line):
-        block = 1
-        while at + block < len(lines) and _HEADER.match(lines[at + block]):
-            block += 1
-        if block >= 2:  # a lone "From:" line may be the member's own words
-            return block
     return 0
+
+
+def _starts_original(lines: list[str], at: int) -> bool:
+    """Whether an unmarked original starts at ``lines[at]``: a separator or a header block."""
+    line = lines[at].strip()
+    if _SEPARATOR.match(line):
+        return True
+    if not _FROM.match(line):
+        return False
+    # a lone "From:" line may be the member's own words; "From:" then "Sent:" is Outlook's
+    return at + 1 < len(lines) and bool(_HEADER.match(lines[at + 1]))
 
 
 def _has_words(lines: list[str]) -> bool:

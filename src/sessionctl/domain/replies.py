@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
 from email.parser import BytesParser
 from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
+from typing import TypeVar
 
 from sessionctl.domain._answers import Intent, read_answer
 from sessionctl.domain._bounces import Bounce, message_id, read_bounce
@@ -34,6 +36,8 @@ from sessionctl.domain._mailtext import (
 from sessionctl.domain._quotes import own_words
 
 __all__ = ["Bounce", "Inbound", "Intent", "read_message"]
+
+_T = TypeVar("_T")
 
 # The local part of our outgoing Message-IDs: round id, member id, kind, 12 random hex digits.
 # Preceded by a digit only as in "%20sessionctl..." (a URL-encoded List-Unsubscribe subject).
@@ -82,33 +86,63 @@ def read_message(raw: bytes, *, today: dt.date) -> Inbound:
     is not after today is next year's).
     """
     msg = _parse(raw)
-    sender = _sender(header(msg, "From"))
-    subject = decoded(header(msg, "Subject"))
+    sender = _safely(lambda: _sender(header(msg, "From")), "")
+    subject = _safely(lambda: decoded(header(msg, "Subject")), "")
+    body = _safely(lambda: _read_body(msg, subject=subject, sender=sender, today=today), None)
+    if body is None:  # a defect of ours on odd mail: the organiser reads it, the inbox goes on
+        auto = _safely(lambda: _automatic(msg, subject=subject), None)
+        body = _Body(None, auto, "", "", Intent.UNKNOWN, None)
+    return Inbound(
+        message_id=_safely(lambda: message_id(header(msg, "Message-ID")), ""),
+        sender=sender,
+        subject=subject,
+        date=_safely(lambda: _date(header(msg, "Date")), None),
+        refs=_safely(lambda: _refs(msg), ()),
+        tokens=_tokens(subject, body.everything),
+        auto=body.auto,
+        bounce=body.bounce,
+        text=body.text,
+        intent=body.intent,
+        pause_until=body.pause_until,
+    )
+
+
+@dataclass(frozen=True)
+class _Body:
+    bounce: Bounce | None
+    auto: str | None
+    everything: str  # all text parts, quotes included, for tokens
+    text: str
+    intent: Intent
+    pause_until: dt.date | None
+
+
+def _read_body(msg: Message, *, subject: str, sender: str, today: dt.date) -> _Body:
     bounce = read_bounce(msg, sender=sender)
     auto = _BOUNCE_REASON if bounce is not None else _automatic(msg, subject=subject)
     plain, html, everything = _bodies(msg)
     text = own_words(plain if plain.strip() else html_to_text(html))
     intent, pause_until = _intent(text, subject=subject, auto=auto, today=today)
-    return Inbound(
-        message_id=message_id(header(msg, "Message-ID")),
-        sender=sender,
-        subject=subject,
-        date=_date(header(msg, "Date")),
-        refs=_refs(msg),
-        tokens=_tokens(subject, everything),
-        auto=auto,
-        bounce=bounce,
-        text=text.strip(),
-        intent=intent,
-        pause_until=pause_until,
-    )
+    return _Body(bounce, auto, everything, text.strip(), intent, pause_until)
+
+
+def _safely(read: Callable[[], _T], fallback: _T) -> _T:
+    """``read()``, or ``fallback`` when it raises: the last defence of "never raises"."""
+    try:
+        return read()
+    except Exception:  # any defect on odd mail must not stop an inbox
+        return fallback
 
 
 def _parse(raw: bytes) -> Message:
     try:
         return BytesParser(policy=compat32).parsebytes(raw)
     except RecursionError:  # the parser recurses once per nested multipart: a MIME bomb
-        return BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
+        return _safely(
+            lambda: BytesParser(policy=compat32).parsebytes(raw, headersonly=True), Message()
+        )
+    except Exception:  # see _safely
+        return Message()
 
 
 def _intent(
