@@ -477,3 +477,24 @@ def test_a_reply_with_a_huge_message_id_counts_once(
 
     assert (again["recorded"], again["seen_before"]) == ([], 1)
     assert show(cli, round_id)["opted_in"] == 1
+
+
+def test_an_expired_message_fails_but_is_no_hard_bounce(
+    cli: Invoke, isolated: Path, inbox: Account
+) -> None:
+    # Postfix gives up after days of 4xx replies: the message failed, but the address may be
+    # fine, so it does not count towards the bounce limit.
+    add_program(cli, "coffee", members=["eve@example.net"])
+    ok(cli("program", "set", "coffee", "--bounce-limit", "1"))
+    round_id = schedule(cli, "coffee", "--opt-in", "now", "--match", "tomorrow 22:00")
+    ok(cli("run-due"))
+    [invite] = outbox(isolated)
+    inbox.append(_answering("postfix_expired_dsn.eml", str(invite["Message-ID"])))
+
+    [read] = ok(cli("inbox", "--json")).json()["recorded"]
+
+    assert (read["outcome"], read["deactivated"]) == ("bounce", None)
+    assert read["detail"].startswith("4.4.7")
+    [failed] = messages(cli, str(round_id))
+    assert (failed["status"], failed["last_error"][:15]) == ("failed", "bounced: 4.4.7 ")
+    assert _members(cli)["eve@example.net"]["active"] is True

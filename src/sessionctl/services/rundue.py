@@ -207,11 +207,12 @@ def _run(
         worker=claims.worker_id(),
         link_secret=lambda: load_secret(db.settings.data_dir),
     )
-    report.sent, report.failed, report.errors = delivered.sent, delivered.failed, delivered.errors
+    report.sent, report.failed = delivered.sent, delivered.failed
+    report.errors.extend(delivered.errors)
     report.stopped = delivered.stopped
     with db.session() as s:
         report.retrying, next_try = outbox.waiting_retry(s)
-    if report.retrying and next_try is not None and not report.errors:
+    if report.retrying and next_try is not None and not delivered.errors:
         # Exit 1 needs a reason on stderr even when this run itself sent nothing.
         at = format_local(next_try, load_zone("UTC"))
         waits = "waits" if report.retrying == 1 else "wait"
