@@ -50,10 +50,11 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True)
 class Person:
-    """An address and a display name (``""`` when unknown)."""
+    """An address, a display name and a team (``""`` when unknown)."""
 
     email: str
     name: str = ""
+    team: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,10 @@ class Envelope:
     reply_to: str | None = None  # where replies go, when not to the sender
     replies: bool = False  # replies are read back (an inbox is set up): the text may ask for one
     leave_url: str | None = None  # the one-click unsubscribe link (RFC 8058), with a link base
+    manage_url: str | None = None  # the member's page to pause or leave, with a link base
+    language: str = "en"  # of the default templates and of the dates: "en" or "fr"
+    icebreaker: str = ""  # match: a conversation starter for the group
+    next_round: str | None = None  # when the program's next round opens, formatted; None: none
 
 
 PLACEHOLDERS: tuple[str, ...] = (
