@@ -23,6 +23,8 @@ def _program(**changes: Any) -> dict[str, Any]:
         "lookback": None,
         "reply_to": None,
         "bounce_limit": 3,
+        "language": "en",
+        "icebreakers": None,
         "members": 0,
     }
     return {**data, **changes}
@@ -72,6 +74,8 @@ def test_add_prints_sentence_and_settings(cli: Invoke) -> None:
         "lookback    all rounds",
         "reply to    -",
         "bounces     3 hard bounces in a row deactivate",
+        "language    en",
+        "starters    default",
         "members     0",
     ]
 
@@ -326,6 +330,8 @@ def test_list_json_is_sorted_by_name_and_counts_active_members(cli: Invoke) -> N
             "lookback": None,
             "reply_to": None,
             "bounce_limit": 3,
+            "language": "en",
+            "icebreakers": None,
             "members": 0,
         },
     ]
@@ -378,6 +384,8 @@ def test_show_human(cli: Invoke) -> None:
         "lookback    all rounds",
         "reply to    -",
         "bounces     3 hard bounces in a row deactivate",
+        "language    en",
+        "starters    default",
         "members     0",
     ]
 

@@ -23,6 +23,8 @@ def test_program_add_then_list_as_json(cli: Invoke) -> None:
             "lookback": None,
             "reply_to": None,
             "bounce_limit": 3,
+            "language": "en",
+            "icebreakers": None,
             "members": 0,
         }
     ]

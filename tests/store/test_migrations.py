@@ -158,6 +158,8 @@ def test_database_at_an_earlier_revision_is_upgraded_on_first_use(
         "lookback": None,
         "reply_to": None,
         "bounce_limit": 3,
+        "language": "en",
+        "icebreakers": None,
         "members": 1,
     }
     assert _version() == [(schema.HEAD,)]

@@ -95,6 +95,21 @@ _BOUNCE_LIMIT = _Setting(
 )
 
 
+_LANGUAGE = _Setting(
+    "--language",
+    metavar="en|fr",
+    parser=values.language,
+    text="Language of the default emails and of their dates",
+    default="en",
+)
+_ICEBREAKERS = _Setting(
+    "--icebreakers",
+    metavar="FILE|-|default",
+    text="Conversation starters for match emails, one per line; default: the shipped list",
+    default="the shipped list",
+)
+
+
 @app.command("add")
 def add(
     ctx: typer.Context,
@@ -109,6 +124,8 @@ def add(
     lookback: Annotated[str | None, _LOOKBACK.adding] = None,
     reply_to: Annotated[str | None, _REPLY_TO.adding] = None,
     bounce_limit: Annotated[int | None, _BOUNCE_LIMIT.adding] = None,
+    language: Annotated[str | None, _LANGUAGE.adding] = None,
+    icebreakers: Annotated[str | None, _ICEBREAKERS.adding] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add a program.
@@ -154,6 +171,8 @@ def set_(
     lookback: Annotated[str | None, _LOOKBACK.changing] = None,
     reply_to: Annotated[str | None, _REPLY_TO.changing] = None,
     bounce_limit: Annotated[int | None, _BOUNCE_LIMIT.changing] = None,
+    language: Annotated[str | None, _LANGUAGE.changing] = None,
+    icebreakers: Annotated[str | None, _ICEBREAKERS.changing] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change a program's settings.
@@ -228,3 +247,12 @@ def _emit(info: object, *, as_json: bool, verb: str | None = None) -> None:
         console.show(tables.program(info))
     if verb and info.sender is None:
         console.note(sender_note([info.name]))
+
+
+def _starters(icebreakers: str | None) -> str | None:
+    """The text of --icebreakers FILE (or standard input); ``default`` as it is."""
+    if icebreakers is None or icebreakers == "default":
+        return icebreakers
+    from sessionctl.cli.members import read_text
+
+    return read_text(icebreakers)

@@ -31,6 +31,12 @@ def link_base(text: str) -> str:
     return _checked(validation.link_base, text) if text else text
 
 
+def language(text: str) -> str:
+    from sessionctl.domain import validation
+
+    return _checked(validation.language, text)
+
+
 def title(text: str) -> str:
     from sessionctl.domain import validation
 

@@ -18,15 +18,14 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select, update
 
-from sessionctl.delivery.compose import Envelope, Kind, Person, compose, envelope_recipients
+from sessionctl.delivery.compose import compose, envelope_recipients
+from sessionctl.delivery.envelopes import Envelopes
 from sessionctl.delivery.transports import SendResult, Transport, TransportUnavailable
-from sessionctl.domain.times import format_local, load_zone
-from sessionctl.domain.tokens import Claim, binding, sign
 from sessionctl.domain.validation import DEFAULT_SENDER
-from sessionctl.errors import DeliveryError, RunError
+from sessionctl.errors import DeliveryError
 from sessionctl.services.templates import custom_templates
 from sessionctl.store.engine import Database
-from sessionctl.store.models import GroupMember, Member, Message, Program, Round
+from sessionctl.store.models import Member, Message, Program, Round
 from sessionctl.store.types import UTCDateTime
 
 # Small enough that a slow server cannot outlast the lease of a claim, and that a live run
@@ -35,9 +34,6 @@ BATCH = 25
 # Waits before retry 1, 2, ...: the first within minutes, the last about a day after the first try.
 BACKOFF = tuple(timedelta(minutes=m) for m in (2, 10, 30, 60, 180, 360, 720))
 MAX_ATTEMPTS = len(BACKOFF) + 1
-
-
-_GroupCache = dict[int, dict[int, list[Person]]]  # round -> member -> the others in the group
 
 
 @dataclass
@@ -190,17 +186,15 @@ class _Courier:
     ) -> None:
         self.db, self.worker, self.clock = db, worker, clock
         self.report = DeliveryReport()
-        self._groups: _GroupCache = {}
-        self._link_secret = link_secret
-        self._secret: bytes | None = None
-        # Replies go to the inbox when the program names no reply address and the inbox's
-        # login is an address.
-        self.inbox_address = _address_of(db.settings.inbox)
+        self._envelopes = Envelopes(db, clock=clock, link_secret=link_secret)
 
     def send(self, transport: Transport, work: _Work) -> None:
         try:
             templates = custom_templates(work.program.templates)
-            msg = compose(self._envelope(work), templates=templates)
+            msg = compose(
+                self._envelopes.make(work.message, work.member, work.round, work.program),
+                templates=templates,
+            )
         except DeliveryError:
             raise
         except Exception as err:  # one message that cannot be built never blocks the others
@@ -247,55 +241,6 @@ class _Courier:
             self.report.sent += 1
         # else: reclaimed by another run after our lease ran out; it records its own send
 
-    def _envelope(self, work: _Work) -> Envelope:
-        r, p, member, m = work.round, work.program, work.member, work.message
-        assert r.id is not None and member.id is not None
-        zone = load_zone(r.timezone)
-        kind = Kind(m.kind)
-        group = _partners(self.db, r.id, member.id, self._groups) if kind is Kind.MATCH else []
-        join_url = skip_url = leave_url = None
-        if p.link_base and self._link_secret is not None:
-            bound = binding(r, member)
-            leave = Claim(r.id, member.id, False, leave=True)
-            leave_url = self._link(p.link_base, leave, bound, path="leave")
-            if kind is Kind.OPT_IN:
-                join_url = self._link(p.link_base, Claim(r.id, member.id, True), bound)
-                skip_url = self._link(p.link_base, Claim(r.id, member.id, False), bound)
-        return Envelope(
-            kind=kind,
-            sender=Person(p.sender or DEFAULT_SENDER, p.title),
-            recipient=Person(member.email, member.name),
-            message_id=m.message_id,
-            date=self.clock(),
-            program_title=p.title,
-            round_number=r.number,
-            opt_in_at=None if r.opt_in_at is None else format_local(r.opt_in_at, zone),
-            match_at=format_local(r.match_at, zone),
-            group=group,
-            join_url=join_url,
-            skip_url=skip_url,
-            reply_to=p.reply_to or self.inbox_address,
-            replies=self.db.settings.inbox is not None,
-            leave_url=leave_url,
-        )
-
-    def _link(self, base: str, claim: Claim, bound: str, *, path: str = "answer") -> str:
-        if self._secret is None:
-            assert self._link_secret is not None
-            try:
-                self._secret = self._link_secret()
-            except RunError as err:
-                raise DeliveryError(str(err)) from err
-        return f"{base}/{path}/{sign(claim, secret=self._secret, binding=bound)}"
-
-
-def _address_of(inbox: str | None) -> str | None:
-    if inbox is None:
-        return None
-    from sessionctl.inbox.spec import parse_inbox
-
-    return parse_inbox(inbox).address
-
 
 def _release(db: Database, batch: Sequence[int], *, worker: str) -> None:
     with db.session(write=True) as s:
@@ -341,24 +286,3 @@ def _load(db: Database, ids: Sequence[int]) -> list[_Work]:
         ).all()
         s.expunge_all()
     return [_Work(*row) for row in rows]
-
-
-def _partners(db: Database, round_id: int, member_id: int, cache: _GroupCache) -> list[Person]:
-    """The other members of this member's group; a round's groups are loaded once per run."""
-    if round_id not in cache:
-        with db.session() as s:
-            rows = s.exec(
-                select(GroupMember.group_no, Member.id, Member.email, Member.name)
-                .join(Member, col(GroupMember.member_id) == Member.id)
-                .where(GroupMember.round_id == round_id)
-                .order_by(col(GroupMember.group_no), col(Member.email_key))
-            ).all()
-        groups: dict[int, list[tuple[int, Person]]] = {}
-        by_member: dict[int, int] = {}
-        for group_no, mid, email, name in rows:
-            groups.setdefault(group_no, []).append((mid or 0, Person(email, name)))
-            by_member[mid or 0] = group_no
-        cache[round_id] = {
-            mid: [p for other, p in groups[g] if other != mid] for mid, g in by_member.items()
-        }
-    return cache[round_id].get(member_id, [])

@@ -58,6 +58,15 @@ def grace_hours(hours: int) -> int:
     return hours
 
 
+LANGUAGES = ("en", "fr")  # of the default templates and of dates in emails
+
+
+def language(code: str) -> str:
+    if code not in LANGUAGES:
+        raise InputError(f"invalid language {code!r}: use {' or '.join(LANGUAGES)}")
+    return code
+
+
 def bounce_limit(count: int) -> int:
     if count not in BOUNCE_LIMITS:
         raise InputError(f"invalid bounce limit {count}: use 1 to {BOUNCE_LIMITS[-1]}")

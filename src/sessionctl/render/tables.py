@@ -62,6 +62,8 @@ def program(info: ProgramInfo) -> RenderableType:
         ("lookback", Text(plural(info.lookback, "round") if info.lookback else "all rounds")),
         ("reply to", literal(info.reply_to or "-")),
         ("bounces", Text(f"{plural(info.bounce_limit, 'hard bounce')} in a row deactivate")),
+        ("language", Text(info.language)),
+        ("starters", Text(plural(info.icebreakers, "own") if info.icebreakers else "default")),
         ("members", Text(str(info.members))),
     ]
     for label, value in rows:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from sessionctl.domain import validation
+from sessionctl.domain.icebreakers import parse_list
 from sessionctl.domain.times import load_zone
 from sessionctl.domain.validation import DEFAULT_SENDER
 from sessionctl.domain.words import noun_for
@@ -45,6 +46,8 @@ class ProgramInfo:
     lookback: int | None = None
     reply_to: str | None = None
     bounce_limit: int = 3
+    language: str = "en"
+    icebreakers: int | None = None  # how many of its own; None: the language's default list
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -59,6 +62,8 @@ class ProgramInfo:
             "lookback": self.lookback,
             "reply_to": self.reply_to,
             "bounce_limit": self.bounce_limit,
+            "language": self.language,
+            "icebreakers": self.icebreakers,
             "members": self.members,
         }
 
@@ -77,6 +82,8 @@ class ProgramChanges:
     lookback: str | None = None  # a number of past rounds, or "all"
     reply_to: str | None = None  # "" removes it
     bounce_limit: int | None = None
+    language: str | None = None
+    icebreakers: str | None = None  # the list's text; "default" goes back to the default list
 
 
 def check_new_program(name: str, *, changes: ProgramChanges) -> ProgramChanges:
@@ -106,6 +113,8 @@ def add_program(
             lookback=_lookback(values.lookback),
             reply_to=values.reply_to or None,
             bounce_limit=values.bounce_limit or 3,
+            language=values.language or "en",
+            icebreakers=_icebreakers(values.icebreakers),
             created_at=now,
         )
         s.add(program)
@@ -128,6 +137,8 @@ def set_program(db: Database, name: str, *, changes: ProgramChanges) -> ProgramI
             program.grace_hours = values.grace_hours
         if values.lookback is not None:
             program.lookback = _lookback(values.lookback)
+        if values.icebreakers is not None:
+            program.icebreakers = _icebreakers(values.icebreakers)
         s.add(program)
         s.flush()
         return _info(s, program)
@@ -142,6 +153,7 @@ _SETTINGS = (
     "link_base",
     "reply_to",
     "bounce_limit",
+    "language",
 )
 _CLEARABLE = ("sender", "link_base", "reply_to")  # given as "", they go back to none
 
@@ -216,7 +228,13 @@ def _validated(changes: ProgramChanges) -> ProgramChanges:
         _lookback(changes.lookback)
     if changes.bounce_limit is not None:
         validation.bounce_limit(changes.bounce_limit)
+    if changes.language is not None:
+        validation.language(changes.language)
+    if changes.icebreakers is not None:
+        _icebreakers(changes.icebreakers)
     return ProgramChanges(
+        language=changes.language,
+        icebreakers=changes.icebreakers,
         reply_to=validation.email(changes.reply_to) if changes.reply_to else changes.reply_to,
         bounce_limit=changes.bounce_limit,
         grace_hours=changes.grace_hours,
@@ -230,6 +248,13 @@ def _validated(changes: ProgramChanges) -> ProgramChanges:
         if changes.link_base
         else changes.link_base,
     )
+
+
+def _icebreakers(text: str | None) -> str | None:
+    """The program's own starters, one per line, checked; None for the default list."""
+    if text is None or text.strip() == "default":
+        return None
+    return "\n".join(parse_list(text, source="--icebreakers"))
 
 
 def _lookback(text: str | None) -> int | None:
@@ -254,7 +279,15 @@ def _select_infos() -> Select[Any]:
         p.c.lookback,
         p.c.reply_to,
         p.c.bounce_limit,
+        p.c.language,
+        _count_lines(p.c.icebreakers).label("icebreakers"),
     )
+
+
+def _count_lines(column: Any) -> Any:
+    """How many lines a stored list holds (None stays None): newlines plus one."""
+    newline = func.length(column) - func.length(func.replace(column, "\n", ""))
+    return newline + 1
 
 
 def _info(s: Session, p: Program) -> ProgramInfo:

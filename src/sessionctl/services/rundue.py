@@ -19,7 +19,7 @@ from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import format_local, load_zone
 from sessionctl.domain.words import noun_for, plural
 from sessionctl.errors import RunError
-from sessionctl.services import groups, membership, responses
+from sessionctl.services import groups, icebreakers, membership, responses
 from sessionctl.services.programs import sender_note
 from sessionctl.services.scheduling import extend_series
 from sessionctl.store import maintenance
@@ -333,14 +333,17 @@ def _match(db: Database, r: Round, p: Program, *, now: datetime) -> str | None:
             return None  # another run matched it first, or it changed meanwhile
         responses.withdraw_removed(s, current)
         people, result = groups.form(s, current, program)
+        members = [[int(key) for key in group] for group in result.groups]
+        starters = icebreakers.pick(s, program, current, members)
         rows = [
             {
                 "round_id": current.id,
                 "group_no": no,
                 "member_id": int(key),
                 "extra": key in result.extras,
+                "icebreaker": starter,
             }
-            for no, group in enumerate(result.groups, start=1)
+            for no, (group, starter) in enumerate(zip(result.groups, starters, strict=True), 1)
             for key in group
         ]
         if rows:

@@ -32,6 +32,9 @@ class Program(SQLModel, table=True):
     templates: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     reply_to: str | None = None  # where members reply; read back by the inbox
     bounce_limit: int = 3  # consecutive hard bounces that deactivate a member
+    language: str = "en"  # of the default templates and of dates in emails
+    # The program's conversation starters, one per line; None: the default list
+    icebreakers: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
 
 
 class Member(SQLModel, table=True):
@@ -124,6 +127,7 @@ class GroupMember(SQLModel, table=True):
     group_no: int
     member_id: int = Field(foreign_key="member.id")
     extra: bool = False
+    icebreaker: str | None = None  # the conversation starter the group's match email gave
 
 
 class Message(SQLModel, table=True):

@@ -10,7 +10,7 @@ type, to its column in ``store.models``.
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Integer, String
+from sqlalchemy import Boolean, Integer, String, Text
 from sqlalchemy.sql import column, table
 
 from sessionctl.store.types import UTCDateTime
@@ -29,6 +29,8 @@ program = table(
     column("lookback", Integer),
     column("reply_to", String),
     column("bounce_limit", Integer),
+    column("language", String),
+    column("icebreakers", Text),
 )
 
 series = table(
