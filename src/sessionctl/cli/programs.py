@@ -138,16 +138,18 @@ def add(
     from sessionctl.services import programs
 
     changes = programs.ProgramChanges(
-        tz,
-        opt_in,
-        group_size,
-        title,
-        sender,
-        link_base,
-        grace_hours,
-        lookback,
-        reply_to,
-        bounce_limit,
+        timezone=tz,
+        opt_in=opt_in,
+        group_size=group_size,
+        title=title,
+        sender=sender,
+        link_base=link_base,
+        grace_hours=grace_hours,
+        lookback=lookback,
+        reply_to=reply_to,
+        bounce_limit=bounce_limit,
+        language=language,
+        icebreakers=_starters(icebreakers),
     )
     programs.check_new_program(name, changes=changes)  # bad input creates no database file
     db = state(ctx).database(create=True)
@@ -186,16 +188,18 @@ def set_(
     from sessionctl.services import programs
 
     changes = programs.ProgramChanges(
-        tz,
-        opt_in,
-        group_size,
-        title,
-        sender,
-        link_base,
-        grace_hours,
-        lookback,
-        reply_to,
-        bounce_limit,
+        timezone=tz,
+        opt_in=opt_in,
+        group_size=group_size,
+        title=title,
+        sender=sender,
+        link_base=link_base,
+        grace_hours=grace_hours,
+        lookback=lookback,
+        reply_to=reply_to,
+        bounce_limit=bounce_limit,
+        language=language,
+        icebreakers=_starters(icebreakers),
     )
     info = programs.set_program(state(ctx).database(), name, changes=changes)
     _emit(info, as_json=as_json, verb="updated")
