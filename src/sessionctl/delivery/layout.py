@@ -45,7 +45,7 @@ _LINK = f"color:{_ACCENT};text-decoration:underline;"
 # Inline styles win over a stylesheet, so the dark and narrow rules need !important.
 _STYLE = """\
 @media (prefers-color-scheme: dark) {
-  .sc-page, .sc-foot { background: #111827 !important; }
+  body, .sc-page, .sc-foot { background: #111827 !important; }
   .sc-card { background: #1f2937 !important; }
   .sc-card p, .sc-card li, .sc-card strong { color: #f3f4f6 !important; }
   .sc-head { background: #1e3a8a !important; color: #ffffff !important; }

@@ -120,8 +120,8 @@ _EN = {
         "$program: no match for you in round $round",
         "Hi $name,\n\n"
         "You were the only participant left over in round $round of $program, so there was "
-        "nobody to match you with this time. Sorry about that! You stay in the program: there "
-        "is nothing to do.\n\n"
+        "nobody to match you with this time. Sorry about that! There is nothing to do on your "
+        "side: you stay in the program.\n\n"
         "$next_round\n",
     ),
 }
