@@ -11,12 +11,15 @@ from typing import Any
 
 import pytest
 
+from sessionctl.cli.templates import template
 from sessionctl.delivery.compose import (
     DEFAULT_TEMPLATES,
+    PLACEHOLDERS,
     Envelope,
     Kind,
     Person,
     compose,
+    default_templates,
     envelope_recipients,
     render_template,
     validate_template,
@@ -26,6 +29,7 @@ from sessionctl.errors import InputError
 SENDER = Person("coffee@example.com", "Coffee Paris")
 ALICE = Person("alice@example.com", "Alice Martin")
 DATE = datetime(2026, 6, 4, 9, 0, 41, tzinfo=timezone(timedelta(hours=2)))
+LEAVE_BY_MAIL = "To pause or leave Coffee Paris, write to coffee@example.com."
 
 
 def _envelope(**changes: Any) -> Envelope:
@@ -111,7 +115,9 @@ def test_opt_in_asks_for_a_reply_only_when_replies_are_read() -> None:
     both = _text(compose(_envelope(replies=True)), "plain")
 
     assert "Reply to this email with yes or no.\n" in read
-    assert '"pause until" and a date' in read and '"stop" to leave the program' in read
+    assert (
+        'reply "pause until" and a date' in read and 'to leave Coffee Paris, reply "stop"' in read
+    )
     assert "Join this round" not in read
     assert "Reply to" not in unread and "reply" not in unread
     assert f"To answer, write to {SENDER.email}.\n" in unread
@@ -161,8 +167,11 @@ def test_match_lists_the_other_members() -> None:
     group = (Person("bob@example.com", "Bob"), Person("carol@example.com", ""))
     msg = compose(_envelope(kind=Kind.MATCH, group=group))
 
+    html_part = _text(msg, "html")
     assert "\nBob <bob@example.com>\ncarol@example.com\n" in _text(msg, "plain")
-    assert "Bob &lt;bob@example.com&gt;<br>\ncarol@example.com" in _text(msg, "html")
+    assert '<a href="mailto:bob@example.com" ' in html_part
+    assert '<a href="mailto:carol@example.com" ' in html_part
+    assert ">Bob</strong>" in html_part
     assert msg["Subject"] == "Coffee Paris: your match for round 12"
 
 
@@ -217,7 +226,7 @@ def test_line_breaks_in_a_subject_template_add_no_header() -> None:
 
     assert "Bcc" not in parsed
     assert parsed["Subject"] == "Hi Bcc: x@evil.example Coffee Paris"
-    assert _text(parsed, "plain") == "Body\n"
+    assert _text(parsed, "plain") == f"Body\n\n-- \n{LEAVE_BY_MAIL}\n"
 
 
 def test_non_ascii_names_and_subject_are_encoded_and_round_trip() -> None:
@@ -247,7 +256,7 @@ def test_html_part_escapes_every_value() -> None:
     assert "<script>" not in html_part
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html_part
     assert "Coffee &quot;&amp;&quot; &lt;b&gt;" in html_part
-    assert '<a href="https://coffee.example.com/r?t=join-token&amp;a=1">' in html_part
+    assert '<a href="https://coffee.example.com/r?t=join-token&amp;a=1" ' in html_part
 
 
 def test_html_part_escapes_the_template_and_links_only_web_urls() -> None:
@@ -267,7 +276,9 @@ def test_custom_templates_replace_only_their_kind() -> None:
     default = compose(_envelope(), templates=templates)
 
     assert custom["Subject"] == "Coffee Paris round 12: $5 coffee"
-    assert _text(custom, "plain") == "Hello Alice Martin\n\nAlice Martin <alice@example.com>\n"
+    assert _text(custom, "plain") == (
+        f"Hello Alice Martin\n\nAlice Martin <alice@example.com>\n\n-- \n{LEAVE_BY_MAIL}\n"
+    )
     assert default["Subject"] == "Coffee Paris: are you in for round 12?"
 
 
@@ -339,3 +350,133 @@ def test_date_is_kept_in_utc_too() -> None:
     msg = compose(_envelope(date=datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)))
 
     assert msg["Date"] == "Fri, 02 Jan 2026 03:04:05 +0000"
+
+
+# --- what the messages say (issue 14) ------------------------------------------------------------
+
+BOB = Person("bob@example.com", "Bob Dupont", "Finance")
+CAROL = Person("carol+coffee@example.com", "", "Legal")
+
+
+def _match(**changes: Any) -> Envelope:
+    return _envelope(
+        **{
+            "kind": Kind.MATCH,
+            "message_id": "<r12.m7.match@sessionctl.example.com>",
+            "group": (BOB, CAROL),
+            "icebreaker": "What did you want to be as a child?",
+            **changes,
+        }
+    )
+
+
+def test_match_names_each_partner_with_team_and_the_whole_group_in_one_mailto() -> None:
+    plain = _text(compose(_match()), "plain")
+
+    assert "matched you with:\nBob Dupont (Finance) <bob@example.com>\n" in plain
+    assert "carol+coffee@example.com (Legal)\n" in plain
+    assert (
+        "Write to the whole group at once:\nmailto:bob@example.com,carol%2Bcoffee@example.com,"
+        "alice@example.com?subject=Coffee%20Paris%3A%20round%2012\n"
+    ) in plain
+    assert "Something to talk about:\nWhat did you want to be as a child?\n" in plain
+
+
+def test_a_paragraph_whose_block_is_empty_is_left_out() -> None:
+    plain = _text(compose(_match(icebreaker="")), "plain")
+    html_part = _text(compose(_match(icebreaker="")), "html")
+
+    assert "Something to talk about" not in plain and "Something to talk about" not in html_part
+    assert "\n\n\n" not in plain
+    assert "Write to the whole group at once:" in plain
+
+
+def test_how_to_leave_names_only_what_is_set_up() -> None:
+    page = "https://coffee.example.com/me/T0K3N"
+    with_page = _text(compose(_match(manage_url=page)), "plain")
+    with_page_and_replies = _text(compose(_match(manage_url=page, replies=True)), "plain")
+    by_reply = _text(compose(_match(replies=True, reply_to="answers@example.com")), "plain")
+    by_mail = _text(compose(_match(reply_to="answers@example.com")), "plain")
+
+    assert with_page.endswith(f"\n-- \nTo pause or leave Coffee Paris, open your page: {page}\n")
+    assert "reply" not in with_page.lower() and "write to" not in with_page
+    assert with_page_and_replies.endswith(
+        f"open your page: {page}\nTo take a break, reply "
+        + (
+            '"pause until" and a date (e.g. "pause until 15 January"); to leave Coffee Paris, '
+            'reply "stop".\n'
+        )
+    )
+    assert by_reply.endswith('to leave Coffee Paris, reply "stop".\n')
+    assert "open your page" not in by_reply and "write to" not in by_reply
+    assert by_mail.endswith(
+        "\n-- \nTo pause or leave Coffee Paris, write to answers@example.com.\n"
+    )
+
+
+def test_no_match_says_when_the_next_round_opens() -> None:
+    planned = compose(
+        _envelope(kind=Kind.NO_MATCH, next_round="Wednesday 24 June 2026, 09:00 CEST")
+    )
+    unplanned = compose(_envelope(kind=Kind.NO_MATCH))
+
+    assert "The next round opens on Wednesday 24 June 2026, 09:00 CEST.\n" in _text(
+        planned, "plain"
+    )
+    assert "No next round is planned yet" in _text(unplanned, "plain")
+    assert "No next round is planned yet" in _text(unplanned, "html")
+
+
+def test_french_defaults_and_words() -> None:
+    opt_in = compose(
+        _envelope(language="fr", match_at="mercredi 10 juin 2026, 09:00 CEST", replies=True)
+    )
+    match = compose(_match(language="fr", manage_url="https://coffee.example.com/me/T"))
+    lonely = compose(_envelope(kind=Kind.NO_MATCH, language="fr"))
+
+    assert opt_in["Subject"] == "Coffee Paris : vous participez au tour 12 ?"
+    text = _text(opt_in, "plain")
+    assert text.startswith("Bonjour Alice Martin,\n")
+    assert "Participer à ce tour : https://coffee.example.com/r?t=join-token&a=1\n" in text
+    assert "Ou répondez à cet e-mail par oui ou par non.\n" in text
+    assert "jusqu'au mercredi 10 juin 2026, 09:00 CEST" in text
+    assert "répondez « stop »" in text
+    assert '<html lang="fr">' in _text(opt_in, "html")
+    assert match["Subject"] == "Coffee Paris : votre groupe pour le tour 12"
+    assert "?subject=Coffee%20Paris%20%3A%20tour%2012" in _text(match, "plain")
+    assert "ouvrez votre page : https://coffee.example.com/me/T" in _text(match, "plain")
+    assert ">Écrire à votre groupe</a>" in _text(match, "html")
+    assert "Aucun prochain tour n'est encore prévu" in _text(lonely, "plain")
+
+
+def test_custom_templates_use_the_new_placeholders_in_any_language() -> None:
+    body = (
+        "Hallo $name!\n\n$group\n\nSchreib allen: $group_mailto\n\nFrage: $icebreaker\n\n"
+        "$next_round\n\n$how_to_leave\n"
+    )
+    msg = compose(_match(language="de"), templates={Kind.MATCH: ("Runde $round", body)})
+    plain = _text(msg, "plain")
+
+    assert msg["Subject"] == "Runde 12"
+    assert plain.startswith("Hallo Alice Martin!\n\nBob Dupont (Finance) <bob@example.com>\n")
+    assert "Schreib allen: mailto:bob@example.com," in plain
+    assert "Frage: What did you want to be as a child?" in plain
+    assert plain.endswith("To pause or leave Coffee Paris, write to coffee@example.com.\n")
+    assert "-- \n" not in plain  # $how_to_leave in the body: no footer says it twice
+    assert plain.count("To pause or leave") == 1
+    assert _text(msg, "html").count("To pause or leave") == 1
+
+
+def test_every_default_template_is_valid_in_every_language() -> None:
+    for language in ("en", "fr"):
+        for subject, body in default_templates(language).values():
+            validate_template(subject, body)
+    assert default_templates("de") == DEFAULT_TEMPLATES
+    validate_template("$program", "$group_mailto $icebreaker $next_round $manage_url $how_to_leave")
+
+
+def test_program_template_help_documents_every_placeholder() -> None:
+    doc = template.__doc__ or ""
+
+    for name in PLACEHOLDERS:
+        assert f"${name} " in doc or f"${name}:" in doc, name

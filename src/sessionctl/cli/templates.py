@@ -35,8 +35,27 @@ def template(
     With no option it shows the templates (all kinds, or KIND's); --subject, --body and --reset
     change KIND's template.
 
-    Templates use $placeholders: $name, $program, $round, $opt_in_at, $match_at, $group,
-    $join_url, $skip_url, $links. An unknown placeholder is refused.
+    Templates use $placeholders; an unknown one is refused and $$ is a dollar sign:
+
+    \b
+      $name          the member's name (their address when they have none)
+      $program       the program's title
+      $round         the round's number within the program
+      $opt_in_at     when the round opened for answers
+      $match_at      when the groups are formed: the deadline to answer
+      $join_url      opt_in: the link to join (empty without a link base)
+      $skip_url      opt_in: the link to skip (empty without a link base)
+      $links         opt_in: how to answer: the links, reply words or whom to tell
+      $group         match: each partner on a line, as Name (team) <email>
+      $group_mailto  match: a mailto: link to the whole group, with a ready subject
+      $icebreaker    match: a conversation starter from the program's list
+      $next_round    no_match: when the next round opens, or that none is planned yet
+      $manage_url    the member's page to pause or leave (empty without a link base)
+      $how_to_leave  how to pause or leave: page link, reply words or whom to write to
+
+    A placeholder alone on the last line of a paragraph shows as buttons, a list or a note in
+    the HTML part, and leaves its paragraph out when it is empty. A body without $how_to_leave
+    gets it as a footer. The defaults follow the program's language (en or fr).
 
     \b
     Example:

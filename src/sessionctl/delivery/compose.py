@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-import html
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email import policy
@@ -31,6 +30,9 @@ from string import Template
 from types import MappingProxyType
 from urllib.parse import quote
 
+from sessionctl.delivery import layout, texts
+from sessionctl.delivery.texts import CONTROL as _CONTROL
+from sessionctl.delivery.texts import html_values, text_values
 from sessionctl.domain.validation import UNSAFE_CHARACTERS
 from sessionctl.domain.words import noun_for
 from sessionctl.errors import InputError
@@ -92,44 +94,24 @@ PLACEHOLDERS: tuple[str, ...] = (
     "join_url",
     "skip_url",
     "links",
+    "group_mailto",
+    "icebreaker",
+    "next_round",
+    "manage_url",
+    "how_to_leave",
 )
 """Every ``$placeholder`` a template may use, in the order error messages list them."""
 
-DEFAULT_TEMPLATES: Mapping[Kind, tuple[str, str]] = MappingProxyType(
-    {
-        Kind.OPT_IN: (
-            "$program: are you in for round $round?",
-            "Hi $name,\n\n"
-            "A new round of $program is starting. Would you like to be matched this time?\n\n"
-            "$links\n\n"
-            "Answers count until $match_at, when the groups are formed and everyone "
-            "gets their match.\n",
-        ),
-        Kind.MATCH: (
-            "$program: your match for round $round",
-            "Hi $name,\n\n"
-            "Round $round of $program has matched you with:\n\n"
-            "$group\n\n"
-            "Reach out to each other and find a time that suits you all. Enjoy!\n",
-        ),
-        Kind.NO_MATCH: (
-            "$program: no match for you in round $round",
-            "Hi $name,\n\n"
-            "You were the only participant left over in round $round of $program, so there "
-            "was nobody to match you with this time. Sorry about that!\n\n"
-            "We hope to match you in the next round.\n",
-        ),
-    }
-)
-"""(subject, body) per kind, in ``string.Template`` syntax; read-only."""
 
-_REPLY = "Reply to this email with yes or no."
-_REPLY_TOO = "Or reply to this email with yes or no."
-_REPLY_MORE = (
-    'You can also reply "pause until" and a date (e.g. "pause until 15 January") to take a '
-    'break, or "stop" to leave the program.'
-)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+def default_templates(language: str) -> Mapping[Kind, tuple[str, str]]:
+    """The default (subject, body) per kind in ``language`` ("en" or "fr"; others: English)."""
+    defaults = texts.DEFAULT_TEMPLATES.get(language, texts.DEFAULT_TEMPLATES["en"])
+    return MappingProxyType({kind: defaults[kind] for kind in Kind})
+
+
+DEFAULT_TEMPLATES = default_templates("en")
+"""(subject, body) per kind in English, in ``string.Template`` syntax; read-only."""
+
 # In a header, bidi embeddings, overrides and isolates go too: they make a name read as another.
 _UNSAFE_IN_HEADER = re.compile(UNSAFE_CHARACTERS + "+")  # the rule names and titles follow
 # An RFC 2047 encoded word, matched as loosely as email parsers read one (spaces and line breaks
@@ -179,10 +161,15 @@ def compose(
     was set; ``ValueError`` for a naive ``date`` or a malformed ``message_id`` (both are the
     caller's contract, not user input).
     """
-    subject_template, body_template = (templates or {}).get(env.kind, DEFAULT_TEMPLATES[env.kind])
-    values = _text_values(env)
+    defaults = default_templates(env.language)
+    subject_template, body_template = (templates or {}).get(env.kind, defaults[env.kind])
+    values = text_values(env)
     subject = _header_text(render_template(subject_template, values, part=f"{env.kind} subject"))
-    body = render_template(body_template, values, part=f"{env.kind} body")
+    render_template(body_template, values, part=f"{env.kind} body")  # refuses what is unknown
+    footer = "how_to_leave" not in Template(body_template).get_identifiers()
+    body = layout.text_body(body_template, values)
+    if footer:  # "-- " starts a signature: clients grey it out and leave it out of replies
+        body = f"{body.rstrip()}\n\n-- \n{values['how_to_leave']}\n"
 
     msg = EmailMessage(policy=_SMTP)
     _set_header(msg, "From", _address(env.sender))
@@ -199,7 +186,9 @@ def compose(
     # quoted-printable keeps the message 7-bit, so no server needs 8BITMIME to relay it.
     msg.set_content(body, cte="quoted-printable")
     msg.add_alternative(
-        _html_document(env, body_template, subject), subtype="html", cte="quoted-printable"
+        _html_document(env, body_template, subject=subject, footer=footer),
+        subtype="html",
+        cte="quoted-printable",
     )
     # add_alternative() stamps the part with its own MIME-Version, which belongs at the top only.
     for part in msg.iter_parts():
@@ -249,40 +238,6 @@ def validate_template(subject: str, body: str) -> None:
     render_template(body, sample, part="body")
 
 
-def _text_values(env: Envelope) -> dict[str, str]:
-    join_url, skip_url = _one_line(env.join_url or ""), _one_line(env.skip_url or "")
-    return {
-        "name": _one_line(env.recipient.name) or _one_line(env.recipient.email),
-        "program": _one_line(env.program_title),
-        "round": str(env.round_number),
-        "match_at": _one_line(env.match_at),
-        "opt_in_at": _one_line(env.opt_in_at or ""),
-        "group": "\n".join(_person_line(person) for person in env.group),
-        "join_url": join_url,
-        "skip_url": skip_url,
-        "links": _links_text(env, _link_lines(join_url, skip_url)),
-    }
-
-
-def _html_values(env: Envelope) -> dict[str, str]:
-    values = {key: html.escape(value) for key, value in _text_values(env).items()}
-    join_url, skip_url = _one_line(env.join_url or ""), _one_line(env.skip_url or "")
-    values["join_url"], values["skip_url"] = _html_link(join_url), _html_link(skip_url)
-    lines = _link_lines(_html_link(join_url), _html_link(skip_url))
-    values["links"] = _links_text(env, lines, escape=html.escape)
-    return values
-
-
-def _links_text(env: Envelope, lines: list[str], *, escape: Callable[[str], str] = str) -> str:
-    """How to answer: the links there are, and replies when they are read back; with
-    neither, whom to tell. Never a channel that is not set up."""
-    if env.replies:
-        lines = [*lines, escape(_REPLY_TOO if lines else _REPLY), escape(_REPLY_MORE)]
-    elif not lines:
-        lines = [escape(f"To answer, write to {_one_line(env.reply_to or env.sender.email)}.")]
-    return "\n".join(lines)
-
-
 def reference(message_id: str) -> str:
     """What a message is known by in the subject of an unsubscribe mail: its Message-ID's
     left part, e.g. ``sessionctl.12.34.opt_in.a1b2c3d4e5f6``."""
@@ -300,40 +255,17 @@ def _unsubscribe(env: Envelope) -> str:
     return ", ".join(targets)
 
 
-def _html_document(env: Envelope, body_template: str, subject: str) -> str:
-    # The template is escaped before substitution and every value on its own, so neither the
+def _html_document(env: Envelope, body_template: str, *, subject: str, footer: bool) -> str:
+    # The template is escaped before it is filled and every value on its own, so neither the
     # admin's template nor a member's name can open a tag.
-    text = render_template(html.escape(body_template), _html_values(env), part=f"{env.kind} body")
-    paragraphs = [chunk.strip("\n") for chunk in re.split(r"\n[ \t]*\n", text) if chunk.strip()]
-    body = "\n".join("<p>" + chunk.replace("\n", "<br>\n") + "</p>" for chunk in paragraphs)
-    return (
-        '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{html.escape(subject)}</title>\n</head>\n<body>\n{body}\n</body>\n</html>\n"
+    inline, blocks = html_values(env, text_values(env))
+    return layout.document(
+        language=env.language,
+        title=texts.one_line(env.program_title),
+        subject=subject,
+        content=layout.html_content(body_template, inline, blocks),
+        footer=inline["how_to_leave"] if footer else "",
     )
-
-
-def _link_lines(join: str, skip: str) -> list[str]:
-    labelled = (("Join this round: ", join), ("Skip this round: ", skip))
-    return [label + url for label, url in labelled if url]
-
-
-def _html_link(url: str) -> str:
-    if not url:
-        return ""
-    if not url.lower().startswith(("https://", "http://")):
-        return html.escape(url)  # only web links become clickable: no javascript: or data:
-    return f'<a href="{html.escape(url)}">{html.escape(url)}</a>'
-
-
-def _person_line(person: Person) -> str:
-    name = _one_line(person.name)
-    email = _one_line(person.email)
-    return f"{name} <{email}>" if name else email
-
-
-def _one_line(text: str) -> str:
-    """``text`` with every control character or line break as a space, runs of spaces as one."""
-    return " ".join(_CONTROL.sub(" ", text).split())
 
 
 def _set_header(msg: EmailMessage, name: str, value: str | Address) -> None:
