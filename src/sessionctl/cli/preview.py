@@ -36,7 +36,8 @@ def show_or_send(
     for note in found.notes:
         console.note(note)
     if test_send is None:
-        console.out().print(console.plain(message_text(found.message)), end="", soft_wrap=True)
+        for line in message_text(found.message).splitlines():
+            console.line(console.plain(line))
         return
     msg = test_message(found, to=test_send)
     settings = state(ctx).settings()

@@ -28,12 +28,40 @@ def template(
     reset: Annotated[
         bool, typer.Option("--reset", help="Go back to the default for KIND.")
     ] = False,
+    preview: Annotated[
+        bool,
+        typer.Option("--preview", help="Show KIND's message as a member gets it, headers first."),
+    ] = False,
+    member: Annotated[
+        str | None,
+        typer.Option(
+            "--member", metavar="EMAIL", help="Preview for this member (default: the first)."
+        ),
+    ] = None,
+    round_id: Annotated[
+        int | None,
+        typer.Option(
+            "--round", metavar="ROUND", help="Preview with this round (default: the next one)."
+        ),
+    ] = None,
+    test_send: Annotated[
+        str | None,
+        typer.Option(
+            "--test-send",
+            metavar="ADDRESS",
+            help="Send KIND's message once to ADDRESS as a test, through the transport.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Show or change a program's message templates.
 
     With no option it shows the templates (all kinds, or KIND's); --subject, --body and --reset
-    change KIND's template.
+    change KIND's template. --preview prints KIND's message exactly as a member will get it,
+    with the real data of the next round (or --round, for --member); --test-send sends that
+    message once to ADDRESS through the configured transport, "[test]" in its subject and an
+    X-Sessionctl-Test header, recorded nowhere. Links in both are look-alikes that answer
+    nothing.
 
     Templates use $placeholders; an unknown one is refused and $$ is a dollar sign:
 
@@ -61,6 +89,8 @@ def template(
     Example:
       sessionctl program template coffee-paris match --subject '$program: meet your match'
       sessionctl program template coffee-paris opt_in --body opt-in.txt
+      sessionctl program template coffee-paris match --preview --member ana@example.com
+      sessionctl program template coffee-paris opt_in --test-send me@example.com
     """
     from sessionctl.cli.members import read_text
     from sessionctl.errors import InputError
@@ -68,8 +98,18 @@ def template(
     from sessionctl.render.tables import templates as render_templates
     from sessionctl.services import templates
 
-    db = state(ctx).database()
     changing = subject is not None or body is not None or reset
+    if preview or test_send is not None:
+        from sessionctl.cli.preview import show_or_send
+
+        if kind is None or changing or as_json or (preview and test_send is not None):
+            raise InputError("--preview and --test-send take one KIND and go alone")
+        parsed = templates.parse_kind(kind)
+        show_or_send(ctx, name, parsed, member=member, round_id=round_id, test_send=test_send)
+        return
+    if member is not None or round_id is not None:
+        raise InputError("--member and --round go with --preview or --test-send")
+    db = state(ctx).database()
     if kind is None:
         if changing:
             raise InputError("give the KIND to change: opt_in, match or no_match")

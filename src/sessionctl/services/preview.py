@@ -139,7 +139,7 @@ def _sample_group(
             .limit(p.group_size - 1)
         ).all()
         matched = s.exec(select(func.count()).where(GroupMember.round_id == r.id)).one()
-    group = [Person(o.email, o.name, o.team or "") for o in others]
+        group = [Person(o.email, o.name, o.team or "") for o in others]
     listed = starters(p)
     why = "is not matched yet" if not matched else f"did not match {m.email}"
     note = f"round {r.id} {why}: the partners shown are a sample of the program's members"
