@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -51,11 +52,30 @@ def stats(
       sessionctl stats --csv > stats.csv
     """
     from sessionctl.errors import InputError
-    from sessionctl.render import console
-    from sessionctl.services.stats import stats as gather
 
     if as_json and as_csv:
         raise InputError("--json and --csv cannot be used together: choose one")
+    # Thousands of short-lived rows and cells, none in a cycle: the cyclic collector would walk
+    # them, and all that was imported, over and over (as for list: see cli/views.py).
+    gc.disable()
+    try:
+        _stats(ctx, program, start, end, as_json=as_json, as_csv=as_csv)
+    finally:
+        gc.enable()
+
+
+def _stats(
+    ctx: typer.Context,
+    program: str | None,
+    start: str | None,
+    end: str | None,
+    *,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
+    from sessionctl.render import console
+    from sessionctl.services.stats import stats as gather
+
     first, last = _dates(ctx, program, start, end)
     found = gather(state(ctx).database(), program, start=first, end=last)
     if as_json:

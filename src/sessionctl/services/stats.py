@@ -262,7 +262,7 @@ def _rounds(conn: Connection, program_ids: list[int], *, end: date | None) -> li
     r = tables.round_
     query = select(r.c.id, r.c.number, r.c.program_id, r.c.timezone, r.c.opt_in_at, r.c.match_at)
     done = _done(program_ids, end=end)
-    return list(conn.execute(query.where(*done).order_by(r.c.match_at, r.c.id)))
+    return list(conn.execute(query.where(*done).order_by(r.c.match_at, r.c.id)).all())
 
 
 def _figures(conn: Connection, program_ids: list[int], *, end: date | None) -> dict[int, _Counts]:
@@ -284,7 +284,7 @@ def _figures(conn: Connection, program_ids: list[int], *, end: date | None) -> d
         .select_from(m.join(r, r.c.id == m.c.round_id).outerjoin(a, answer))
         .where(*done)
         .group_by(m.c.round_id)
-    )
+    ).all()
     found = {
         i: _Counts(int(inv or 0), int(yes or 0), int(no or 0), int(alone or 0), int(bad or 0))
         for i, inv, yes, no, alone, bad in messages
@@ -308,7 +308,7 @@ def _members_at_match(conn: Connection, done: list[Any]) -> list[Any]:
         .where(*done, r.c.opt_in_at.is_(None))
         .group_by(r.c.id)
     )
-    return list(conn.execute(query))
+    return list(conn.execute(query).all())
 
 
 def _places(
@@ -320,7 +320,7 @@ def _places(
         select(g.c.round_id, g.c.group_no, g.c.member_id)
         .select_from(g.join(r, r.c.id == g.c.round_id))
         .where(*_done(program_ids, end=end))
-    )
+    ).all()  # at once: fetching row by row costs more than the query
     places: dict[int, dict[int, list[int]]] = {}
     for round_id, group_no, member_id in rows:
         places.setdefault(round_id, {}).setdefault(group_no, []).append(member_id)
