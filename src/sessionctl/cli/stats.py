@@ -59,25 +59,25 @@ def stats(
     # them, and all that was imported, over and over (as for list: see cli/views.py).
     gc.disable()
     try:
-        _stats(ctx, program, start, end, as_json=as_json, as_csv=as_csv)
+        _show(ctx, program=program, start=start, end=end, as_json=as_json, as_csv=as_csv)
     finally:
         gc.enable()
 
 
-def _stats(
+def _show(
     ctx: typer.Context,
+    *,
     program: str | None,
     start: str | None,
     end: str | None,
-    *,
     as_json: bool,
     as_csv: bool,
 ) -> None:
     from sessionctl.render import console
     from sessionctl.services.stats import stats as gather
 
-    first, last = _dates(ctx, program, start, end)
-    found = gather(state(ctx).database(), program, start=first, end=last)
+    first, last = _read_dates(ctx, program=program, start=start, end=end)
+    found = gather(state(ctx).database(), program=program, start=first, end=last)
     if as_json:
         console.print_json(found.to_json())
     elif as_csv:
@@ -89,8 +89,8 @@ def _stats(
             console.show(shown)
 
 
-def _dates(
-    ctx: typer.Context, program: str | None, start: str | None, end: str | None
+def _read_dates(
+    ctx: typer.Context, *, program: str | None, start: str | None, end: str | None
 ) -> tuple[date | None, date | None]:
     """--from and --to; "today" and dates without a year are read in the program's zone (the
     zone of the config file, else this machine's, across programs)."""

@@ -69,7 +69,7 @@ def report(stats: Stats, *, width: int) -> list[RenderableType]:
             shown.append(Text(""))
         shown.append(heading(program))
         if program.rounds:
-            shown.append(Grid(_COLUMNS, _rows(program), width=width))
+            shown.append(Grid(_COLUMNS, _make_rows(program), width=width))
         else:
             shown.append(Text("No matched rounds in this range."))
     if not shown:
@@ -85,38 +85,38 @@ def heading(program: ProgramStats) -> Text:
     count = plural(len(program.rounds), "matched round")
     text.append(f": {count}")
     if program.rounds:
-        text.append(f", {_percent(program.participation)} joined  ")
+        text.append(f", {_format_percent(program.participation)} joined  ")
         text.append(sparkline(program.trend), style="cyan")
     return text
 
 
-def _rows(program: ProgramStats) -> list[list[Cell]]:
-    rows = [_round_row(r) for r in program.rounds]
+def _make_rows(program: ProgramStats) -> list[list[Cell]]:
+    rows = [_make_round_row(r) for r in program.rounds]
     totals = [
         "total",
         "",
         "",
-        *(_count(program.total(f)) for f in ("invited", "joined", "declined", "no_answer")),
-        _percent(program.participation),
-        *(_count(program.total(f)) for f in ("groups", "repeated_pairs", "failed")),
+        *(_format_count(program.total(f)) for f in ("invited", "joined", "declined", "no_answer")),
+        _format_percent(program.participation),
+        *(_format_count(program.total(f)) for f in ("groups", "repeated_pairs", "failed")),
     ]
     rows.append([[[(text, "bold")]] for text in totals])
     return rows
 
 
-def _round_row(r: RoundStats) -> list[Cell]:
+def _make_round_row(r: RoundStats) -> list[Cell]:
     texts = [
         str(r.id),
         str(r.number),
         clean(format_local(r.match_at, r.zone)),
-        _count(r.invited),
-        _count(r.joined),
-        _count(r.declined),
-        _count(r.no_answer),
-        _percent(r.participation),
-        _count(r.groups),
-        _count(r.repeated_pairs),
-        _count(r.failed),
+        _format_count(r.invited),
+        _format_count(r.joined),
+        _format_count(r.declined),
+        _format_count(r.no_answer),
+        _format_percent(r.participation),
+        _format_count(r.groups),
+        _format_count(r.repeated_pairs),
+        _format_count(r.failed),
     ]
     row: list[Cell] = [[[(text, "")]] for text in texts]
     if r.failed:
@@ -124,12 +124,12 @@ def _round_row(r: RoundStats) -> list[Cell]:
     return row
 
 
-def _count(value: int | None) -> str:
+def _format_count(value: int | None) -> str:
     """A figure, or ``-`` where a round has none (no declines without an opt-in)."""
     return "-" if value is None else str(value)
 
 
-def _percent(value: float | None) -> str:
+def _format_percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}%"
 
 
@@ -151,11 +151,11 @@ def csv_text(stats: Stats) -> str:
                     title,
                     data["match_at"],
                     "yes" if r.opt_in else "no",
-                    *(_blank(data[f]) for f in CSV_HEADER[6:]),
+                    *(_blank_none(data[f]) for f in CSV_HEADER[6:]),
                 ]
             )
     return buffer.getvalue()
 
 
-def _blank(value: object) -> object:
+def _blank_none(value: object) -> object:
     return "" if value is None else value

@@ -72,7 +72,7 @@ class RoundStats(NamedTuple):
 
     @property
     def participation(self) -> float | None:
-        return percent(self.joined, self.invited)
+        return percent(self.joined, of=self.invited)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -108,7 +108,7 @@ class ProgramStats(NamedTuple):
 
     @property
     def participation(self) -> float | None:
-        return percent(self.total("joined") or 0, self.total("invited") or 0)
+        return percent(self.total("joined") or 0, of=self.total("invited") or 0)
 
     @property
     def trend(self) -> list[float | None]:
@@ -140,43 +140,43 @@ class Stats(NamedTuple):
         }
 
 
-def percent(part: int, whole: int) -> float | None:
-    """``part`` in percent of ``whole``, to one decimal; None when ``whole`` is 0."""
-    return round(100 * part / whole, 1) if whole else None
+def percent(part: int, *, of: int) -> float | None:
+    """``part`` in percent of ``of``, to one decimal; None when ``of`` is 0."""
+    return round(100 * part / of, 1) if of else None
 
 
 def stats(
-    db: Database, program: str | None = None, *, start: date | None = None, end: date | None = None
+    db: Database,
+    *,
+    program: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
 ) -> Stats:
     """The matched rounds of one program or of all (by name), whose match date, in the round's
     own zone, falls between ``start`` and ``end`` inclusive; a program without any is listed
     with no rounds. Raises ``NotFoundError`` for an unknown program."""
     with db.connection() as conn:
-        programs = _programs(conn, program)
+        programs = _load_programs(conn, name=program)
         ids = list(programs)
-        rounds = _rounds(conn, ids, end=end)
-        figures = _figures(conn, ids, end=end)
-        places = _places(conn, ids, end=end)
-    repeats = _repeated_pairs(rounds, places)
+        rounds = _load_rounds(conn, ids, end=end)
+        figures = _load_figures(conn, ids, end=end)
+        places = _load_places(conn, ids, end=end)
+    repeats = _count_repeated_pairs(rounds, places=places)
     by_program: dict[int, list[RoundStats]] = {i: [] for i in ids}
     zones: dict[str, ZoneInfo] = {}
     for row in rounds:
-        round_id, _, program_id, zone_name, opt_in_at, match_at = row
+        round_id, _, program_id, zone_name, _, match_at = row
         zone = zones.get(zone_name) or zones.setdefault(zone_name, load_zone(zone_name))
-        if not _in_range(to_zone(match_at, zone).date(), start, end):
+        if not _is_in_range(to_zone(match_at, zone).date(), start=start, end=end):
             continue
-        counts = figures.get(round_id, _NONE)
-        groups = places.get(round_id, {})
         by_program[program_id].append(
-            _round_stats(
+            _make_round(
                 row,
                 program=programs[program_id][0],
                 zone=zone,
-                counts=counts,
-                groups=len(groups),
-                placed=sum(len(g) for g in groups.values()),
+                counts=figures.get(round_id, _NONE),
+                groups=places.get(round_id, {}),
                 repeats=repeats.get(round_id, 0),
-                opt_in=opt_in_at is not None,
             )
         )
     return Stats(
@@ -199,23 +199,24 @@ class _Counts(NamedTuple):
 _NONE = _Counts()
 
 
-def _round_stats(
+def _make_round(
     row: Sequence[Any],
     *,
     program: str,
     zone: ZoneInfo,
     counts: _Counts,
-    groups: int,
-    placed: int,
+    groups: dict[int, list[int]],
     repeats: int,
-    opt_in: bool,
 ) -> RoundStats:
-    round_id, number, _, _, _, match_at = row
+    """A row of ``_load_rounds`` with its figures."""
+    round_id, number, _, _, opt_in_at, match_at = row
+    opt_in = opt_in_at is not None
     if opt_in:
         invited, joined = counts.invited, counts.yes
         declined, no_answer = counts.no, counts.invited - counts.yes - counts.no
-    else:
-        invited, joined, declined, no_answer = counts.members, placed + counts.alone, None, None
+    else:  # matched: in a group, or alone
+        joined = sum(len(g) for g in groups.values()) + counts.alone
+        invited, declined, no_answer = counts.members, None, None
     return RoundStats(
         id=round_id,
         number=number,
@@ -227,13 +228,13 @@ def _round_stats(
         joined=joined,
         declined=declined,
         no_answer=no_answer,
-        groups=groups,
+        groups=len(groups),
         repeated_pairs=repeats,
         failed=counts.failed,
     )
 
 
-def _programs(conn: Connection, name: str | None) -> dict[int, tuple[str, str, str]]:
+def _load_programs(conn: Connection, *, name: str | None) -> dict[int, tuple[str, str, str]]:
     """id -> (name, title, zone) of the program named, or of all, by name."""
     p = tables.program
     query = select(p.c.id, p.c.name, p.c.title, p.c.timezone).order_by(p.c.name)
@@ -245,31 +246,33 @@ def _programs(conn: Connection, name: str | None) -> dict[int, tuple[str, str, s
     return found
 
 
-def _done(program_ids: Iterable[int], *, end: date | None) -> list[Any]:
+def _select_done(program_ids: Iterable[int], *, end: date | None) -> list[Any]:
     """The matched rounds of these programs, up to two days past ``end`` (zones differ: the
     exact test by local date follows in Python)."""
     r = tables.round_
     conditions = [r.c.status == "done", r.c.program_id.in_(list(program_ids))]
     if end is not None:
-        conditions.append(r.c.match_at < _utc_midnight(end, days=3))
+        conditions.append(r.c.match_at < _to_utc_midnight(end, days=3))
     return conditions
 
 
-def _rounds(conn: Connection, program_ids: list[int], *, end: date | None) -> list[Any]:
+def _load_rounds(conn: Connection, program_ids: list[int], *, end: date | None) -> list[Any]:
     """(id, number, program id, zone, opt-in time, match time) of the matched rounds, by match.
 
     All of them up to ``end``, not only those from ``start``: repeated pairs look back."""
     r = tables.round_
     query = select(r.c.id, r.c.number, r.c.program_id, r.c.timezone, r.c.opt_in_at, r.c.match_at)
-    done = _done(program_ids, end=end)
+    done = _select_done(program_ids, end=end)
     return list(conn.execute(query.where(*done).order_by(r.c.match_at, r.c.id)).all())
 
 
-def _figures(conn: Connection, program_ids: list[int], *, end: date | None) -> dict[int, _Counts]:
+def _load_figures(
+    conn: Connection, program_ids: list[int], *, end: date | None
+) -> dict[int, _Counts]:
     """Per round: invitations, yes and no answers to them, no-match and failed messages, and,
     for rounds without opt-in, the members the program had when the round matched."""
     r, m, a = tables.round_, tables.message, tables.response
-    done = _done(program_ids, end=end)
+    done = _select_done(program_ids, end=end)
     answer = (a.c.round_id == m.c.round_id) & (a.c.member_id == m.c.member_id)
     invitation = m.c.kind == "opt_in"
     messages = conn.execute(
@@ -289,12 +292,12 @@ def _figures(conn: Connection, program_ids: list[int], *, end: date | None) -> d
         i: _Counts(int(inv or 0), int(yes or 0), int(no or 0), int(alone or 0), int(bad or 0))
         for i, inv, yes, no, alone, bad in messages
     }
-    for round_id, members in _members_at_match(conn, done):
+    for round_id, members in _count_members_at_match(conn, done=done):
         found[round_id] = found.get(round_id, _NONE)._replace(members=members)
     return found
 
 
-def _members_at_match(conn: Connection, done: list[Any]) -> list[Any]:
+def _count_members_at_match(conn: Connection, *, done: list[Any]) -> list[Any]:
     """(round id, members) for rounds without opt-in: those added before the round matched
     and not removed by then."""
     r, who = tables.round_, member_span
@@ -311,7 +314,7 @@ def _members_at_match(conn: Connection, done: list[Any]) -> list[Any]:
     return list(conn.execute(query).all())
 
 
-def _places(
+def _load_places(
     conn: Connection, program_ids: list[int], *, end: date | None
 ) -> dict[int, dict[int, list[int]]]:
     """round id -> group number -> member ids, for the matched rounds."""
@@ -319,7 +322,7 @@ def _places(
     rows = conn.execute(
         select(g.c.round_id, g.c.group_no, g.c.member_id)
         .select_from(g.join(r, r.c.id == g.c.round_id))
-        .where(*_done(program_ids, end=end))
+        .where(*_select_done(program_ids, end=end))
     ).all()  # at once: fetching row by row costs more than the query
     places: dict[int, dict[int, list[int]]] = {}
     for round_id, group_no, member_id in rows:
@@ -327,8 +330,8 @@ def _places(
     return places
 
 
-def _repeated_pairs(
-    rounds: Sequence[Any], places: dict[int, dict[int, list[int]]]
+def _count_repeated_pairs(
+    rounds: Sequence[Any], *, places: dict[int, dict[int, list[int]]]
 ) -> dict[int, int]:
     """round id -> how many pairs of its groups were grouped together in an earlier matched
     round of the program (rounds come by match time, as ``show`` and ``groups`` see them)."""
@@ -347,12 +350,12 @@ def _repeated_pairs(
     return repeats
 
 
-def _utc_midnight(day: date, *, days: int) -> datetime:
+def _to_utc_midnight(day: date, *, days: int) -> datetime:
     try:
         return datetime.combine(day + timedelta(days=days), time(), tzinfo=UTC)
     except OverflowError:  # past year 9999: no bound
         return datetime.max.replace(tzinfo=UTC)
 
 
-def _in_range(day: date, start: date | None, end: date | None) -> bool:
+def _is_in_range(day: date, *, start: date | None, end: date | None) -> bool:
     return (start is None or day >= start) and (end is None or day <= end)
