@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -336,6 +339,25 @@ def test_member_list_stats_counts_a_no_match_as_joined(cli: Invoke) -> None:
     assert (one["rounds_joined"], one["last_matched"], one["times_in_trio"]) == (1, None, 0)
     [solo] = ok(cli("stats", "duo", "--json")).json()["rounds"]
     assert (solo["invited"], solo["joined"], solo["groups"]) == (1, 1, 0)
+
+
+@pytest.mark.usefixtures("rounds")
+def test_stats_load_neither_the_models_nor_alembic() -> None:
+    """Their imports cost more than the whole report (bench/stats.py)."""
+    code = (
+        "import json, sys\n"
+        "from sessionctl.cli import run\n"
+        "codes = [run(['stats']), run(['stats', '--json']), run(['stats', 'coffee', '--csv',"
+        " '--from', '2026-06-02'])]\n"
+        "loaded = sorted(m for m in sys.modules if m.startswith(('sessionctl.store.models', "
+        "'sqlmodel', 'sqlalchemy.orm', 'alembic')))\n"
+        "print(json.dumps([codes, loaded]))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.splitlines()[-1]) == [[0, 0, 0], []]
 
 
 @pytest.mark.parametrize("light", [stats_service.group_member, stats_service.member_span])
