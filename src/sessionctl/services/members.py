@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -162,7 +163,7 @@ def list_members(
         found = list(s.exec(query.order_by(col(Member.email_key))))
         infos = [_info(m) for m in found]
         if with_stats:
-            history = _histories(s, prog)
+            history = _load_histories(s, prog)
             infos = [
                 replace(i, stats=history.get(m.id or 0, MemberStats()))
                 for i, m in zip(infos, found, strict=True)
@@ -202,11 +203,8 @@ def show_member(db: Database, program: str, email: str) -> MemberDetail:
         )
 
 
-def _histories(s: Session, prog: Program) -> dict[int, MemberStats]:
-    """member id -> their history, from the program's group places and no-match messages.
-
-    A group is bigger than the program's size when matching gave it an odd one out (the
-    ``extra`` flag) or, after the size setting changed, when it simply has more members."""
+def _load_histories(s: Session, prog: Program) -> dict[int, MemberStats]:
+    """member id -> their history, from the program's group places and no-match messages."""
     g = GroupMember
     places = s.execute(  # five columns: more than sqlmodel's select types
         sa_select(
@@ -215,28 +213,19 @@ def _histories(s: Session, prog: Program) -> dict[int, MemberStats]:
         .join(Round, col(Round.id) == g.round_id)
         .where(col(Round.program_id) == prog.id)
     ).all()
-    groups: dict[tuple[int, int], list[int]] = {}
-    enlarged: set[tuple[int, int]] = set()
-    joined: dict[int, set[int]] = {}
-    last: dict[int, datetime] = {}
-    for round_id, group_no, member_id, extra, match_at in places:
-        groups.setdefault((round_id, group_no), []).append(member_id)
-        if extra:
-            enlarged.add((round_id, group_no))
-        joined.setdefault(member_id, set()).add(round_id)
-        last[member_id] = max(last.get(member_id, match_at), match_at)
     alone = s.exec(
         select(Message.member_id, Message.round_id)
         .join(Member, col(Member.id) == Message.member_id)
         .where(Member.program_id == prog.id, Message.kind == "no_match")
     ).all()
+    joined: dict[int, set[int]] = {}
+    last: dict[int, datetime] = {}
+    for round_id, _, member_id, _, match_at in places:
+        joined.setdefault(member_id, set()).add(round_id)
+        last[member_id] = max(last.get(member_id, match_at), match_at)
     for member_id, round_id in alone:
         joined.setdefault(member_id, set()).add(round_id)
-    trios: dict[int, int] = {}
-    for key, members in groups.items():
-        if key in enlarged or len(members) > prog.group_size:
-            for member_id in members:
-                trios[member_id] = trios.get(member_id, 0) + 1
+    trios = _count_trios(places, group_size=prog.group_size)
     zone = load_zone(prog.timezone)
     return {
         member_id: MemberStats(
@@ -246,6 +235,24 @@ def _histories(s: Session, prog: Program) -> dict[int, MemberStats]:
         )
         for member_id, rounds in joined.items()
     }
+
+
+def _count_trios(places: Sequence[Any], *, group_size: int) -> dict[int, int]:
+    """member id -> groups they were in that were bigger than the program's size: matching gave
+    them an odd one out (the ``extra`` flag), or they have more members (after the size setting
+    changed)."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    enlarged: set[tuple[int, int]] = set()
+    for round_id, group_no, member_id, extra, _ in places:
+        groups.setdefault((round_id, group_no), []).append(member_id)
+        if extra:
+            enlarged.add((round_id, group_no))
+    trios: dict[int, int] = {}
+    for key, members in groups.items():
+        if key in enlarged or len(members) > group_size:
+            for member_id in members:
+                trios[member_id] = trios.get(member_id, 0) + 1
+    return trios
 
 
 def set_member(
