@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from sessionctl import __version__
-from sessionctl.cli import db, members, programs, rounds, runs, templates, views
+from sessionctl.cli import db, members, programs, rounds, runs, stats, templates, views
 from sessionctl.cli.state import AppState, state
 from sessionctl.errors import SessionctlError
 
@@ -25,6 +25,7 @@ app.add_typer(members.app, name="member")
 rounds.register(app)
 views.register(app)
 runs.register(app)
+stats.register(app)
 app.add_typer(db.app, name="db")
 
 

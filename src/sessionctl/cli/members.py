@@ -102,20 +102,35 @@ def list_(
     ctx: typer.Context,
     program: ProgramArg,
     include_all: Annotated[bool, typer.Option("--all", help="Include removed members.")] = False,
+    with_stats: Annotated[
+        bool,
+        typer.Option(
+            "--stats", help="Add rounds joined, the last match date and the times in a trio."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """List a program's members.
 
+    With --stats, each member's history: the rounds that matched them (in a group, or alone),
+    the date of the last round that grouped them, and how often they were in a group made
+    bigger to take an odd one out (a trio, when pairs are the rule).
+
     \b
     Example:
       sessionctl member list coffee-paris --all --json
+      sessionctl member list coffee-paris --stats
     """
     from sessionctl import clock
     from sessionctl.render import console, tables
     from sessionctl.services import members
 
     infos = members.list_members(
-        state(ctx).database(), program, include_inactive=include_all, now=clock.now()
+        state(ctx).database(),
+        program,
+        include_inactive=include_all,
+        now=clock.now(),
+        with_stats=with_stats,
     )
     if as_json:
         console.print_json([i.to_json() for i in infos])

@@ -79,14 +79,28 @@ def members(infos: Sequence[MemberInfo], *, show_active: bool) -> RenderableType
     headers = ("Email", "Name", "Team", *(["Active"] if show_active else []))
     for header in (*headers, *(["Note"] if any(notes) else [])):
         table.add_column(header)
+    with_stats = any(m.stats is not None for m in infos)
+    if with_stats:
+        for header in ("Rounds", "Last matched", "In a trio"):
+            table.add_column(header, justify="left" if header == "Last matched" else "right")
     for m, note in zip(infos, notes, strict=True):
         row = [literal(m.email), literal(m.name), literal(m.team or "")]
         if show_active:
             row.append(Text("yes" if m.active else "no", style="" if m.active else "dim"))
         if any(notes):
             row.append(literal(note, "dim"))
+        if with_stats:
+            row += _member_stats(m)
         table.add_row(*row)
     return table
+
+
+def _member_stats(m: MemberInfo) -> list[Text]:
+    s = m.stats
+    if s is None:
+        return [Text(""), Text(""), Text("")]
+    last = s.last_matched.isoformat() if s.last_matched else "-"
+    return [Text(str(s.rounds_joined)), Text(last), Text(str(s.times_in_trio))]
 
 
 def _member_note(m: MemberInfo) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, union
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from sessionctl.domain import validation
@@ -16,7 +18,24 @@ from sessionctl.services.member_rows import MemberRow, parse_csv, validated
 from sessionctl.services.membership import deactivate
 from sessionctl.services.programs import get_program
 from sessionctl.store.engine import Database
-from sessionctl.store.models import GroupMember, Member, Message, Program
+from sessionctl.store.models import GroupMember, Member, Message, Program, Round
+
+
+@dataclass(frozen=True)
+class MemberStats:
+    """A member's history in the program, counted from their group places and messages."""
+
+    rounds_joined: int = 0  # rounds that matched them: in a group, or alone (a no-match)
+    last_matched: date | None = None  # the local match date of the last round that grouped them
+    times_in_trio: int = 0  # groups made bigger than the program's size to take an odd one
+
+    def to_json(self) -> dict[str, Any]:
+        last = None if self.last_matched is None else self.last_matched.isoformat()
+        return {
+            "rounds_joined": self.rounds_joined,
+            "last_matched": last,
+            "times_in_trio": self.times_in_trio,
+        }
 
 
 @dataclass(frozen=True)
@@ -27,9 +46,10 @@ class MemberInfo:
     active: bool
     paused_until: date | None = None  # the first day a paused member is invited again
     left_reason: str | None = None  # why they left by themselves (unsubscribed, bounced)
+    stats: MemberStats | None = None  # only when asked for (member list --stats)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        shown = {
             "email": self.email,
             "name": self.name,
             "team": self.team,
@@ -37,6 +57,7 @@ class MemberInfo:
             "paused_until": None if self.paused_until is None else self.paused_until.isoformat(),
             "left_reason": self.left_reason,
         }
+        return shown if self.stats is None else {**shown, **self.stats.to_json()}
 
 
 @dataclass(frozen=True)
@@ -125,16 +146,28 @@ def import_members(db: Database, program: str, text: str, *, now: datetime) -> I
 
 
 def list_members(
-    db: Database, program: str, *, include_inactive: bool, now: datetime | None = None
+    db: Database,
+    program: str,
+    *,
+    include_inactive: bool,
+    now: datetime | None = None,
+    with_stats: bool = False,
 ) -> list[MemberInfo]:
     """The members by email; with ``now``, a pause that has ended (the program's date is past
-    its end) shows as none."""
+    its end) shows as none; ``with_stats``, each member's history (``MemberStats``)."""
     with db.session() as s:
         prog = get_program(s, program)
         query = select(Member).where(Member.program_id == prog.id)
         if not include_inactive:
             query = query.where(col(Member.active))
-        infos = [_info(m) for m in s.exec(query.order_by(col(Member.email_key)))]
+        found = list(s.exec(query.order_by(col(Member.email_key))))
+        infos = [_info(m) for m in found]
+        if with_stats:
+            history = _load_histories(s, prog)
+            infos = [
+                replace(i, stats=history.get(m.id or 0, MemberStats()))
+                for i, m in zip(infos, found, strict=True)
+            ]
         zone = prog.timezone
     if now is None:
         return infos
@@ -168,6 +201,58 @@ def show_member(db: Database, program: str, email: str) -> MemberDetail:
             rounds_joined=rounds_joined,
             timezone=prog.timezone,
         )
+
+
+def _load_histories(s: Session, prog: Program) -> dict[int, MemberStats]:
+    """member id -> their history, from the program's group places and no-match messages."""
+    g = GroupMember
+    places = s.execute(  # five columns: more than sqlmodel's select types
+        sa_select(
+            col(g.round_id), col(g.group_no), col(g.member_id), col(g.extra), col(Round.match_at)
+        )
+        .join(Round, col(Round.id) == g.round_id)
+        .where(col(Round.program_id) == prog.id)
+    ).all()
+    alone = s.exec(
+        select(Message.member_id, Message.round_id)
+        .join(Member, col(Member.id) == Message.member_id)
+        .where(Member.program_id == prog.id, Message.kind == "no_match")
+    ).all()
+    joined: dict[int, set[int]] = {}
+    last: dict[int, datetime] = {}
+    for round_id, _, member_id, _, match_at in places:
+        joined.setdefault(member_id, set()).add(round_id)
+        last[member_id] = max(last.get(member_id, match_at), match_at)
+    for member_id, round_id in alone:
+        joined.setdefault(member_id, set()).add(round_id)
+    trios = _count_trios(places, group_size=prog.group_size)
+    zone = load_zone(prog.timezone)
+    return {
+        member_id: MemberStats(
+            rounds_joined=len(rounds),
+            last_matched=last[member_id].astimezone(zone).date() if member_id in last else None,
+            times_in_trio=trios.get(member_id, 0),
+        )
+        for member_id, rounds in joined.items()
+    }
+
+
+def _count_trios(places: Sequence[Any], *, group_size: int) -> dict[int, int]:
+    """member id -> groups they were in that were bigger than the program's size: matching gave
+    them an odd one out (the ``extra`` flag), or they have more members (after the size setting
+    changed)."""
+    groups: dict[tuple[int, int], list[int]] = {}
+    enlarged: set[tuple[int, int]] = set()
+    for round_id, group_no, member_id, extra, _ in places:
+        groups.setdefault((round_id, group_no), []).append(member_id)
+        if extra:
+            enlarged.add((round_id, group_no))
+    trios: dict[int, int] = {}
+    for key, members in groups.items():
+        if key in enlarged or len(members) > group_size:
+            for member_id in members:
+                trios[member_id] = trios.get(member_id, 0) + 1
+    return trios
 
 
 def set_member(
