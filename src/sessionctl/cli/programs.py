@@ -288,9 +288,10 @@ def rename(
 
 @app.command("archive")
 def archive(ctx: typer.Context, name: NameArg, as_json: JsonOption = False) -> None:
-    """Archive a program: no new rounds, and run-due leaves its rounds alone.
+    """Archive a program: no new rounds, and run-due skips it.
 
-    Its members, rounds and messages are kept; 'program unarchive' brings it back.
+    Its members, rounds and messages are kept; schedule refuses it, and run-due leaves its
+    rounds as they are (planned rounds stay planned). 'program unarchive' brings it back.
 
     \b
     Example:
@@ -304,10 +305,10 @@ def archive(ctx: typer.Context, name: NameArg, as_json: JsonOption = False) -> N
 
 @app.command("unarchive")
 def unarchive(ctx: typer.Context, name: NameArg, as_json: JsonOption = False) -> None:
-    """Bring an archived program back: run-due acts on its rounds again.
+    """Bring an archived program back.
 
-    Rounds whose time passed while it was archived open late, or are called missed once
-    past the program's grace hours.
+    From then on run-due acts on its rounds again: a round whose time passed meanwhile opens
+    late, or is called missed once past the program's grace hours.
 
     \b
     Example:
@@ -331,11 +332,11 @@ def delete(
     ] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Delete a program and all its data: members, rounds, answers, groups and messages.
+    """Delete a program and all its data.
 
-    Asks first on a terminal; scripts pass --yes. Refused while a round is open (its
-    members are waiting for their match) unless --force. This cannot be undone: to keep the
-    data, archive it instead.
+    Its members, series, rounds, answers, groups and messages go too. Asks first on a
+    terminal; scripts pass --yes. Refused while a round is open (its members are waiting for
+    their match) unless --force. This cannot be undone: to keep the data, archive it instead.
 
     \b
     Example:

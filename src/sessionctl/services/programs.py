@@ -357,33 +357,22 @@ def delete_program(db: Database, name: str, *, force: bool = False) -> Footprint
     answers, messages, rounds, series, members and the program itself."""
     from sqlmodel import col
 
-    from sessionctl.store.models import (
-        GroupMember,
-        Inbound,
-        Member,
-        Message,
-        Response,
-        Round,
-        Series,
-    )
+    from sessionctl.store import models as m
 
     with db.session(write=True) as s:
         program = get_program(s, name, lock=True)  # run-due and schedule wait for us
         found = _footprint(s, program)
         _check_closed(found, force=force)
         pid = program.id
-        rounds = select(col(Round.id)).where(col(Round.program_id) == pid)
-        members = select(col(Member.id)).where(col(Member.program_id) == pid)
-        ours = (
-            (col(Inbound.program_id) == pid)
-            | col(Inbound.round_id).in_(rounds)
-            | col(Inbound.member_id).in_(members)
-        )
-        _delete(s, Inbound, ours)
-        for by_round in (GroupMember, Response, Message):
+        rounds = select(col(m.Round.id)).where(col(m.Round.program_id) == pid)
+        members = select(col(m.Member.id)).where(col(m.Member.program_id) == pid)
+        inbound = m.Inbound
+        ours = (col(inbound.program_id) == pid) | col(inbound.round_id).in_(rounds)
+        _delete(s, inbound, ours | col(inbound.member_id).in_(members))
+        for by_round in (m.GroupMember, m.Response, m.Message):
             ids = col(by_round.round_id).in_(rounds) | col(by_round.member_id).in_(members)
             _delete(s, by_round, ids)
-        for owned in (Round, Series, Member):
+        for owned in (m.Round, m.Series, m.Member):  # in this order: rounds name their series
             _delete(s, owned, col(owned.program_id) == pid)
         s.delete(program)
         return found
