@@ -26,6 +26,7 @@ def _program(**changes: Any) -> dict[str, Any]:
         "language": "en",
         "icebreakers": None,
         "members": 0,
+        "archived": False,
     }
     return {**data, **changes}
 
@@ -333,6 +334,7 @@ def test_list_json_is_sorted_by_name_and_counts_active_members(cli: Invoke) -> N
             "language": "en",
             "icebreakers": None,
             "members": 0,
+            "archived": False,
         },
     ]
 

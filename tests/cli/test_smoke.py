@@ -26,6 +26,7 @@ def test_program_add_then_list_as_json(cli: Invoke) -> None:
             "language": "en",
             "icebreakers": None,
             "members": 0,
+            "archived": False,
         }
     ]
 

@@ -161,6 +161,7 @@ def test_database_at_an_earlier_revision_is_upgraded_on_first_use(
         "language": "en",
         "icebreakers": None,
         "members": 1,
+        "archived": False,
     }
     assert _version() == [(schema.HEAD,)]
     assert cli("member", "list", "coffee-paris", "--all", "--json").json() == [

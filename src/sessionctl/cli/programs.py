@@ -260,3 +260,135 @@ def _starters(icebreakers: str | None) -> str | None:
     from sessionctl.cli.members import read_text
 
     return read_text(icebreakers)
+
+
+# --- lifecycle: rename, archive, unarchive, delete --------------------------------------------
+
+
+@app.command("rename")
+def rename(
+    ctx: typer.Context,
+    old: Annotated[str, typer.Argument(metavar="OLD", help="The program's name now.")],
+    new: Annotated[str, typer.Argument(metavar="NEW", help="Its new name, e.g. coffee-lyon.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Rename a program.
+
+    Emails already sent and their links keep working: they name the program by its id.
+
+    \b
+    Example:
+      sessionctl program rename coffee-paris coffee-lyon
+    """
+    from sessionctl.services import programs
+
+    info = programs.rename_program(state(ctx).database(), old, new)
+    _changed(info, as_json=as_json, done=f" renamed from {old}.")
+
+
+@app.command("archive")
+def archive(ctx: typer.Context, name: NameArg, as_json: JsonOption = False) -> None:
+    """Archive a program: no new rounds, and run-due skips it.
+
+    Its members, rounds and messages are kept; schedule refuses it, and run-due leaves its
+    rounds as they are (planned rounds stay planned). 'program unarchive' brings it back.
+
+    \b
+    Example:
+      sessionctl program archive coffee-paris
+    """
+    from sessionctl.services import programs
+
+    info = programs.set_archived(state(ctx).database(), name, archived=True)
+    _changed(info, as_json=as_json, done=" archived: run-due leaves its rounds alone.")
+
+
+@app.command("unarchive")
+def unarchive(ctx: typer.Context, name: NameArg, as_json: JsonOption = False) -> None:
+    """Bring an archived program back.
+
+    From then on run-due acts on its rounds again: a round whose time passed meanwhile opens
+    late, or is called missed once past the program's grace hours.
+
+    \b
+    Example:
+      sessionctl program unarchive coffee-paris
+    """
+    from sessionctl.services import programs
+
+    info = programs.set_archived(state(ctx).database(), name, archived=False)
+    _changed(info, as_json=as_json, done=" is active again.")
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    name: NameArg,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Delete without asking (for scripts).")
+    ] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Delete even while one of its rounds is open.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Delete a program and all its data.
+
+    Its members, series, rounds, answers, groups and messages go too. Asks first on a
+    terminal; scripts pass --yes. Refused while a round is open (its members are waiting for
+    their match) unless --force. This cannot be undone: to keep the data, archive it instead.
+
+    \b
+    Example:
+      sessionctl program delete coffee-paris
+      sessionctl program delete coffee-paris --yes --force
+    """
+    from sessionctl.render import console, tables
+    from sessionctl.services import programs
+
+    db = state(ctx).database()
+    if not yes:
+        _confirm_delete(programs.program_footprint(db, name, force=force))
+    gone = programs.delete_program(db, name, force=force)
+    if as_json:
+        console.print_json(gone.to_json())
+    else:
+        deleted = f" deleted, with {_counts(gone.members, gone.rounds)}."
+        console.line(tables.sentence("Program ", gone.name, deleted))
+
+
+def _confirm_delete(found: object) -> None:
+    """Ask on a terminal; without one, refuse: a script must say --yes."""
+    import sys
+
+    from sessionctl.errors import InputError
+    from sessionctl.services.programs import Footprint
+
+    assert isinstance(found, Footprint)
+    if not sys.stdin.isatty():
+        raise InputError(
+            f"not deleting program {found.name!r} without confirmation: "
+            "pass --yes to delete it from a script"
+        )
+    question = f"Delete program {found.name} with {_counts(found.members, found.rounds)}?"
+    if not typer.confirm(question, default=False, err=True):
+        typer.echo("Nothing deleted.", err=True)
+        raise typer.Exit(1)
+
+
+def _counts(members: int, rounds: int) -> str:
+    from sessionctl.domain.words import plural
+
+    return f"{plural(members, 'member')} and {plural(rounds, 'round')}"
+
+
+def _changed(info: object, *, as_json: bool, done: str) -> None:
+    """A lifecycle change: one sentence (or the program as JSON)."""
+    from sessionctl.render import console, tables
+    from sessionctl.services.programs import ProgramInfo
+
+    assert isinstance(info, ProgramInfo)
+    if as_json:
+        console.print_json(info.to_json())
+    else:
+        console.line(tables.sentence("Program ", info.name, done))

@@ -6,6 +6,7 @@ import typer
 
 from sessionctl.cli import values
 from sessionctl.cli.state import JsonOption, TzOption, state
+from sessionctl.cli.views import CsvOption
 
 if TYPE_CHECKING:
     from sessionctl.services.responses import AnswerReport
@@ -159,24 +160,33 @@ def groups(
     ] = False,
     tz: TzOption = None,
     as_json: JsonOption = False,
+    as_csv: CsvOption = False,
 ) -> None:
     """Show the groups of a round and who got no match.
 
-    Pairs who met in an earlier round are named, with when.
+    Pairs who met in an earlier round are named, with when. --csv prints one row per member:
+    group,email,name,team, the group numbered from 1 and empty for who got no match.
 
     \b
     Example:
       sessionctl groups 12
       sessionctl groups 12 --preview --json
+      sessionctl groups 12 --csv > groups.csv
     """
     from sessionctl.cli import times
+    from sessionctl.cli.views import check_one_format, write_csv
     from sessionctl.render import console, runs
     from sessionctl.services.groups import round_groups
     from sessionctl.services.rounds import get_round
 
     shown = times.zone(tz) if tz else None  # checked with --json too, though JSON shows no time
     db = state(ctx).database()
+    check_one_format(as_json=as_json, as_csv=as_csv)
     info = round_groups(db, round_id, preview=preview)
+    if as_csv:
+        rows = [(n, *who) for n, group in enumerate(info.groups, start=1) for who in group]
+        write_csv(("group", "email", "name", "team"), [*rows, *(("", *w) for w in info.no_match)])
+        return
     if as_json:
         console.print_json(info.to_json())
     else:

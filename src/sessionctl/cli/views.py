@@ -2,7 +2,7 @@
 
 import functools
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, ParamSpec
 
@@ -17,6 +17,12 @@ if TYPE_CHECKING:
     from sessionctl.render.planning import ZoneSource
 
 P = ParamSpec("P")
+CsvOption = Annotated[
+    bool,
+    typer.Option(
+        "--csv", help="Print CSV (RFC 4180) for spreadsheets instead of a table; not with --json."
+    ),
+]
 ProgramArg = Annotated[
     str | None, typer.Argument(metavar="PROGRAM", help="Program name (default: all programs).")
 ]
@@ -46,15 +52,18 @@ def list_(
     ] = None,
     tz: TzOption = None,
     as_json: JsonOption = False,
+    as_csv: CsvOption = False,
 ) -> None:
     """List rounds, upcoming and past, with status, times and answers.
 
     Times are in the program's zone; across programs, in the zone of tz in the config file,
-    else this machine's (--tz to choose).
+    else this machine's (--tz to choose). With --json or --csv, each round's times are in its
+    own zone, with their offset, unless --tz is given.
 
     \b
     Example:
       sessionctl list coffee-paris --status open --json
+      sessionctl list coffee-paris --csv > rounds.csv
     """
     from sessionctl import clock
     from sessionctl.cli import times
@@ -63,8 +72,10 @@ def list_(
     from sessionctl.render import rounds as render
     from sessionctl.services.rounds import RoundFilter, list_rounds
 
+    check_one_format(as_json=as_json, as_csv=as_csv)
     db = state(ctx).database()
     zone, _ = _view_zone(ctx, program, tz)
+    as_json = as_json or as_csv  # the same rows: times as JSON gives them
     today = clock.now().astimezone(zone).date()  # "today", "next wed" in the shown zone
     # Dates are read in the zone the times are shown in: for JSON without --tz, each round's own.
     flt = RoundFilter(
@@ -75,6 +86,10 @@ def list_(
         zone=None if as_json and not tz else zone,
     )
     views = list_rounds(db, flt)
+    if as_csv:
+        shown = [v.to_json(zone if tz else None) for v in views]
+        write_csv(_LIST_COLUMNS, [[row[c] for c in _LIST_COLUMNS] for row in shown])
+        return
     if as_json:
         # JSON times are in --tz when given, else in each round's own zone (the contract).
         console.print_json([v.to_json(zone if tz else None) for v in views])
@@ -221,6 +236,51 @@ def ics(
         output.write_bytes(export.data)
     except OSError as err:
         raise InputError(f"cannot write {output}: {err.strerror}") from err
+
+
+_LIST_COLUMNS = (
+    "id",
+    "number",
+    "program",
+    "status",
+    "timezone",
+    "opt_in_at",
+    "match_at",
+    "repeat",
+    "series",
+    "invited",
+    "opted_in",
+    "declined",
+    "no_answer",
+)
+
+
+def check_one_format(*, as_json: bool, as_csv: bool) -> None:
+    """--json and --csv each replace the table: one of them at most."""
+    if as_json and as_csv:
+        from sessionctl.errors import InputError
+
+        raise InputError("--csv and --json go one at a time: give one of them")
+
+
+def write_csv(header: "Sequence[str]", rows: "Iterable[Sequence[object]]") -> None:
+    """CSV on standard output: RFC 4180 (CRLF line ends, quotes where needed), None as an
+    empty cell, and every text cell through ``safe_cell`` so a spreadsheet never runs it."""
+    import csv
+    import io
+    import sys
+
+    from sessionctl.domain.csvsafe import safe_cell
+
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(
+            ["" if v is None else safe_cell(v) if isinstance(v, str) else v for v in row]
+        )
+    sys.stdout.write(out.getvalue())
+    sys.stdout.flush()
 
 
 def _view_zone(

@@ -35,8 +35,11 @@ def programs(infos: Sequence[ProgramInfo]) -> RenderableType:
     for header in ("Program", "Title", "Timezone", "Opt-in", "Group", "Members"):
         table.add_column(header)
     for i in infos:
+        name = literal(i.name, "bold")
+        if i.archived:
+            name.append(" (archived)", style="dim")
         table.add_row(
-            literal(i.name, "bold"),
+            name,
             literal(i.title),
             i.timezone,
             "yes" if i.opt_in else "no",
@@ -65,6 +68,7 @@ def program(info: ProgramInfo) -> RenderableType:
         ("language", Text(info.language)),
         ("starters", Text(plural(info.icebreakers, "own") if info.icebreakers else "default")),
         ("members", Text(str(info.members))),
+        *([("archived", Text("yes: no new rounds, run-due skips it"))] if info.archived else []),
     ]
     for label, value in rows:
         table.add_row(label, value)

@@ -1,4 +1,4 @@
-"""Programs: add, change, list, show.
+"""Programs: add, change, list, show; rename, archive, delete (their lifecycle).
 
 ``program list`` and ``program show`` read plain rows from ``store.tables``, one query each.
 The ORM models (and SQLModel and the SQLAlchemy ORM under them) are imported only where a
@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from sessionctl.domain import validation
 from sessionctl.domain.icebreakers import parse_list
+from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import load_zone
 from sessionctl.domain.validation import DEFAULT_SENDER
 from sessionctl.domain.words import noun_for
@@ -48,6 +49,7 @@ class ProgramInfo:
     bounce_limit: int = 3
     language: str = "en"
     icebreakers: int | None = None  # how many of its own; None: the language's default list
+    archived: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +67,7 @@ class ProgramInfo:
             "language": self.language,
             "icebreakers": self.icebreakers,
             "members": self.members,
+            "archived": self.archived,
         }
 
 
@@ -281,6 +284,7 @@ def _select_infos() -> Select[Any]:
         p.c.bounce_limit,
         p.c.language,
         _count_lines(p.c.icebreakers).label("icebreakers"),
+        p.c.archived,
     )
 
 
@@ -295,3 +299,113 @@ def _info(s: Session, p: Program) -> ProgramInfo:
     s.flush()
     row = s.execute(_select_infos().where(tables.program.c.id == p.id)).one()
     return ProgramInfo(**row._mapping)
+
+
+# --- lifecycle: rename, archive, delete ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What deleting a program removes: every member row (those who left too) and round."""
+
+    name: str
+    members: int
+    rounds: int
+    open_rounds: list[int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"deleted": self.name, "members": self.members, "rounds": self.rounds}
+
+
+def rename_program(db: Database, old: str, new: str) -> ProgramInfo:
+    """Give the program a new name. Message-IDs, tokens and links name ids, never the program's
+    name, so mail already sent and links already given keep working."""
+    validation.program_name(new)
+    with db.session(write=True) as s:
+        program = get_program(s, old, lock=True)
+        if new != old and _find(s, new) is not None:
+            raise _taken(new)
+        program.name = new
+        s.add(program)
+        try:
+            s.flush()
+        except IntegrityError:  # taken by another process since _find looked
+            raise _taken(new) from None
+        return _info(s, program)
+
+
+def set_archived(db: Database, name: str, *, archived: bool) -> ProgramInfo:
+    """Archive the program (no new rounds; run-due leaves its rounds as they are) or bring it
+    back. Its members, rounds and messages are kept either way."""
+    with db.session(write=True) as s:
+        program = get_program(s, name, lock=True)
+        program.archived = archived
+        s.add(program)
+        return _info(s, program)
+
+
+def program_footprint(db: Database, name: str, *, force: bool = False) -> Footprint:
+    """What ``delete_program`` would remove; refused while a round is open, unless ``force``."""
+    with db.session() as s:
+        found = _footprint(s, get_program(s, name))
+    _check_closed(found, force=force)
+    return found
+
+
+def delete_program(db: Database, name: str, *, force: bool = False) -> Footprint:
+    """Delete the program and every row of it, in one transaction: its inbox rows, groups,
+    answers, messages, rounds, series, members and the program itself."""
+    from sqlmodel import col
+
+    from sessionctl.store import models as m
+
+    with db.session(write=True) as s:
+        program = get_program(s, name, lock=True)  # run-due and schedule wait for us
+        found = _footprint(s, program)
+        _check_closed(found, force=force)
+        pid = program.id
+        rounds = select(col(m.Round.id)).where(col(m.Round.program_id) == pid)
+        members = select(col(m.Member.id)).where(col(m.Member.program_id) == pid)
+        inbound = m.Inbound
+        ours = (col(inbound.program_id) == pid) | col(inbound.round_id).in_(rounds)
+        _delete(s, inbound, ours | col(inbound.member_id).in_(members))
+        for by_round in (m.GroupMember, m.Response, m.Message):
+            ids = col(by_round.round_id).in_(rounds) | col(by_round.member_id).in_(members)
+            _delete(s, by_round, ids)
+        for owned in (m.Round, m.Series, m.Member):  # in this order: rounds name their series
+            _delete(s, owned, col(owned.program_id) == pid)
+        s.delete(program)
+        return found
+
+
+def _delete(s: Session, model: Any, where: Any) -> None:
+    from sqlalchemy import delete
+
+    s.execute(delete(model).where(where).execution_options(synchronize_session=False))
+
+
+def _footprint(s: Session, program: Program) -> Footprint:
+    from sqlmodel import col
+
+    from sessionctl.store.models import Member, Round
+
+    pid = program.id
+    members = s.execute(select(func.count()).where(col(Member.program_id) == pid)).scalar_one()
+    query = select(col(Round.id), col(Round.status)).where(col(Round.program_id) == pid)
+    rounds = s.execute(query).all()
+    opened = sorted(i for i, status in rounds if status == Status.OPEN)
+    return Footprint(program.name, int(members), len(rounds), opened)
+
+
+def _check_closed(found: Footprint, *, force: bool) -> None:
+    if found.open_rounds and not force:
+        ids = ", ".join(map(str, found.open_rounds))
+        noun = "round" if len(found.open_rounds) == 1 else "rounds"
+        raise InputError(
+            f"program {found.name!r} has open {noun} {ids}: cancel or finish them first, "
+            "or pass --force to delete it anyway"
+        )
+
+
+def _taken(name: str) -> InputError:
+    return InputError(f"program {name!r} already exists: choose another name")

@@ -268,6 +268,7 @@ def _find_due(s: Session, *, now: datetime) -> _Due:
         select(Round, Program)
         .join(Program, col(Round.program_id) == Program.id)
         .where(col(Round.status).in_([Status.PLANNED, Status.OPEN]))
+        .where(~col(Program.archived))  # archived: its rounds stay as they are
         .where((col(Round.opt_in_at) <= now) | (col(Round.match_at) <= now))
         .order_by(col(Round.match_at), col(Round.id))
     ).all()

@@ -87,6 +87,11 @@ def schedule(db: Database, program: str, req: ScheduleRequest, *, now: datetime)
         # Locked: rounds made at once for this program (another schedule, a run-due extending a
         # series) take their numbers one after the other.
         prog = get_program(s, program, lock=True)
+        if prog.archived:
+            raise InputError(
+                f"program {program!r} is archived: bring it back with "
+                f"'sessionctl program unarchive {program}' to schedule rounds"
+            )
         with naming("--tz"):
             zone = load_zone(req.tz or prog.timezone)
         until = _until(req.until, zone=zone, now=now)
@@ -203,6 +208,8 @@ def extend_series(s: Session, *, now: datetime) -> int:
         # The program's lock, as ``schedule`` takes it, before its numbers are read.
         prog = s.get(Program, series.program_id, with_for_update=True)
         assert prog is not None
+        if prog.archived:  # an archived program gets no new rounds, not even its series'
+            continue
         first = next_number(s, prog)
         for number, occurrence in enumerate(ahead, start=first):
             r = _new_round(

@@ -35,6 +35,8 @@ class Program(SQLModel, table=True):
     language: str = "en"  # of the default templates and of dates in emails
     # The program's conversation starters, one per line; None: the default list
     icebreakers: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Archived: no new rounds and run-due leaves its rounds alone; its data is kept.
+    archived: bool = False
 
 
 class Member(SQLModel, table=True):

@@ -31,6 +31,7 @@ program = table(
     column("bounce_limit", Integer),
     column("language", String),
     column("icebreakers", Text),
+    column("archived", Boolean),
 )
 
 series = table(
