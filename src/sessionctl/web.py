@@ -216,10 +216,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _route(self, path: str) -> tuple[str, str] | None:
         """``("answer" | "leave", token)``: everything after the prefix, whatever it is, so that
-        a malformed token is a 400, not a 404."""
-        for kind in ("answer", "leave"):
-            if path.startswith(f"/{kind}/"):
-                return kind, path.removeprefix(f"/{kind}/")
+        a malformed token is a 400, not a 404. ``/me/`` is the member's page that every email
+        links to (pause or leave): the answer page, under its own address."""
+        for prefix, kind in (("answer", "answer"), ("me", "answer"), ("leave", "leave")):
+            if path.startswith(f"/{prefix}/"):
+                return kind, path.removeprefix(f"/{prefix}/")
         self._reply(HTTPStatus.NOT_FOUND, page.notice("Not found", "There is nothing here."))
         return None
 

@@ -74,12 +74,13 @@ def test_seed_example_131_invited_3_join_5_decline_one_trio(cli: Invoke, isolate
     assert groups(cli, round_id) == {"round": round_id, "groups": [sorted(joining)], "no_match": []}
     matches = [m for m in outbox(isolated) if "your match" in str(m["Subject"])]
     assert sorted(str(m["To"]).rpartition("<")[2].rstrip(">") for m in matches) == sorted(joining)
-    for m in matches:  # each hears of the two others
+    for m in matches:  # each hears of the two others, listed before the group's mailto
         body = m.get_body(("plain",))
         assert body is not None
-        text = body.get_content()
+        listed, _, mailto = body.get_content().partition("mailto:")
         me = str(m["To"]).rpartition("<")[2].rstrip(">")
-        assert [a for a in joining if a in text] == [a for a in joining if a != me]
+        assert [a for a in joining if a in listed] == [a for a in joining if a != me]
+        assert all(a in mailto.splitlines()[0] for a in joining)  # the mailto: all three
     assert show(cli, round_id)["status"] == "done"
     assert figures(cli, round_id) == (131, 3, 5, 123)  # the figures stay once done
 

@@ -83,7 +83,7 @@ class Envelopes:
         assert r.id is not None and member.id is not None
         bound = binding(r, member)
         leave = self._sign(Claim(r.id, member.id, False, leave=True), bound)
-        links = {"leave": f"{p.link_base}/leave/{leave}", "manage": f"{p.link_base}/answer/{leave}"}
+        links = {"leave": f"{p.link_base}/leave/{leave}", "manage": f"{p.link_base}/me/{leave}"}
         if kind is Kind.OPT_IN:
             links["join"] = (
                 f"{p.link_base}/answer/{self._sign(Claim(r.id, member.id, True), bound)}"

@@ -11,7 +11,6 @@ from sessionctl.delivery.compose import Kind, default_templates, validate_templa
 from sessionctl.errors import InputError
 from sessionctl.services.programs import get_program
 from sessionctl.store.engine import Database
-from sessionctl.store.models import Program
 
 
 @dataclass(frozen=True)
@@ -48,7 +47,7 @@ def custom_templates(stored: str | None) -> dict[Kind, tuple[str, str]]:
 def show_templates(db: Database, program: str) -> list[TemplateInfo]:
     with db.session() as s:
         prog = get_program(s, program)
-        custom, defaults = custom_templates(prog.templates), default_templates(_language(prog))
+        custom, defaults = custom_templates(prog.templates), default_templates(prog.language)
     return [_info(kind, custom, defaults) for kind in Kind]
 
 
@@ -58,7 +57,7 @@ def set_template(
     """Replace a kind's subject and/or body (the other part stays); validated before it is kept."""
     with db.session(write=True) as s:
         prog = get_program(s, program)
-        custom, defaults = custom_templates(prog.templates), default_templates(_language(prog))
+        custom, defaults = custom_templates(prog.templates), default_templates(prog.language)
         current = custom.get(kind, defaults[kind])
         pair = (
             subject if subject is not None else current[0],
@@ -78,7 +77,7 @@ def reset_template(db: Database, program: str, kind: Kind) -> TemplateInfo:
         custom.pop(kind, None)
         prog.templates = _dump(custom) if custom else None
         s.add(prog)
-        return _info(kind, custom, default_templates(_language(prog)))
+        return _info(kind, custom, default_templates(prog.language))
 
 
 def _info(
@@ -89,11 +88,6 @@ def _info(
     """``kind``'s template: the program's own, else the default in the program's language."""
     subject, body = custom.get(kind, defaults[kind])
     return TemplateInfo(str(kind), subject, body, kind in custom)
-
-
-def _language(prog: Program) -> str:
-    # Program.language arrives with the same issue's migration; until it is merged, English.
-    return str(getattr(prog, "language", None) or "en")
 
 
 def _dump(custom: Mapping[Kind, tuple[str, str]]) -> str:
