@@ -31,6 +31,9 @@ def at_0003() -> str:
         url = f"sqlite:///{url}"
     engine = create_engine(url, poolclass=NullPool)
     try:
+        if not testdb.ON_POSTGRES:  # as sessionctl makes its files: several writers need WAL
+            with engine.connect() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode = WAL")
         with engine.begin() as conn:
             config = Config()
             config.set_main_option("script_location", "sessionctl.store:migrations")
