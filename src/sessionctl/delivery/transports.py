@@ -16,13 +16,13 @@ rejected password.
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
+from sessionctl.domain.urls import is_loopback, redact
 from sessionctl.errors import DeliveryError, InputError
 
 if TYPE_CHECKING:
@@ -102,7 +102,7 @@ def parse_transport(spec: str, *, default_maildir: Path) -> TransportSpec:
             raise InputError(f"invalid transport {spec!r}: {err}") from None
         return TransportSpec(scheme="maildir", path=path)
     if not colon or scheme.lower() not in _DEFAULT_PORTS:
-        raise InputError(f"invalid transport {_redact(text)!r}: {_USAGE}")
+        raise InputError(f"invalid transport {redact(text)!r}: {_USAGE}")
     return _parse_smtp(text)
 
 
@@ -129,7 +129,7 @@ def open_transport(
 
 
 def _parse_smtp(text: str) -> TransportSpec:
-    invalid = InputError(f"invalid transport {_redact(text)!r}: {_USAGE}")
+    invalid = InputError(f"invalid transport {redact(text)!r}: {_USAGE}")
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -138,14 +138,14 @@ def _parse_smtp(text: str) -> TransportSpec:
     scheme = parts.scheme.lower()
     if parts.password is not None:
         raise InputError(
-            f"transport {_redact(text)!r} holds a password: remove it and set {_PASSWORD_HINT}"
+            f"transport {redact(text)!r} holds a password: remove it and set {_PASSWORD_HINT}"
         )
     if not parts.hostname or parts.path not in ("", "/") or parts.query or parts.fragment:
         raise invalid
     if port == 0:
         raise invalid
     user = unquote(parts.username) if parts.username else None
-    if user and scheme == "smtp" and not _is_loopback(parts.hostname):
+    if user and scheme == "smtp" and not is_loopback(parts.hostname):
         raise InputError(
             f"transport {text!r} would send the password unencrypted: "
             "use smtp+starttls://USER@HOST:587 or smtps://USER@HOST:465"
@@ -153,24 +153,6 @@ def _parse_smtp(text: str) -> TransportSpec:
     return TransportSpec(
         scheme=scheme, host=parts.hostname, port=port or _DEFAULT_PORTS[scheme], user=user
     )
-
-
-def _redact(text: str) -> str:
-    """``text`` with any password in a URL's user part replaced by ``***``."""
-    head, sep, tail = text.partition("://")
-    userinfo, at, host = tail.rpartition("@")
-    if sep and at and ":" in userinfo:
-        return f"{head}://{userinfo.partition(':')[0]}:***@{host}"
-    return text
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 class _SmtpTransport:

@@ -7,12 +7,12 @@ it: it comes from ``SESSIONCTL_IMAP_PASSWORD`` only.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit
 
+from sessionctl.domain.urls import is_loopback, redact
 from sessionctl.errors import InputError
 
 _USAGE = "use imaps://USER@HOST:993/FOLDER, imap+starttls://USER@HOST:143/FOLDER or maildir:PATH"
@@ -64,7 +64,7 @@ def parse_inbox(text: str) -> InboxSpec:
     if scheme.lower() == "maildir" and colon:
         return _parse_maildir(stripped, rest)
     if not colon or scheme.lower() not in _DEFAULT_PORTS:
-        raise InputError(f"invalid inbox {_redact(stripped)!r}: {_USAGE}")
+        raise InputError(f"invalid inbox {redact(stripped)!r}: {_USAGE}")
     return _parse_imap(stripped)
 
 
@@ -79,7 +79,7 @@ def _parse_maildir(text: str, rest: str) -> InboxSpec:
 
 
 def _parse_imap(text: str) -> InboxSpec:
-    invalid = InputError(f"invalid inbox {_redact(text)!r}: {_USAGE}")
+    invalid = InputError(f"invalid inbox {redact(text)!r}: {_USAGE}")
     try:
         parts = urlsplit(text)
         port = parts.port
@@ -87,7 +87,7 @@ def _parse_imap(text: str) -> InboxSpec:
         raise invalid from None
     if parts.password is not None:
         raise InputError(
-            f"inbox {_redact(text)!r} holds a password: remove it and set {PASSWORD_VARIABLE}"
+            f"inbox {redact(text)!r} holds a password: remove it and set {PASSWORD_VARIABLE}"
         )
     if not parts.hostname or not parts.username or parts.query or parts.fragment or port == 0:
         raise invalid
@@ -95,7 +95,7 @@ def _parse_imap(text: str) -> InboxSpec:
     folder = unquote(parts.path.removeprefix("/")) or "INBOX"
     if _CONTROL.search(user) or _CONTROL.search(folder) or "" in folder.split("/"):
         raise invalid
-    if scheme == "imap" and not _is_loopback(parts.hostname):
+    if scheme == "imap" and not is_loopback(parts.hostname):
         raise InputError(
             f"inbox {text!r} would send the password unencrypted: "
             "use imaps://USER@HOST:993/FOLDER or imap+starttls://USER@HOST:143/FOLDER"
@@ -107,21 +107,3 @@ def _parse_imap(text: str) -> InboxSpec:
         user=user,
         folder=folder,
     )
-
-
-def _redact(text: str) -> str:
-    """``text`` with any password in a URL's user part replaced by ``***``."""
-    head, sep, tail = text.partition("://")
-    userinfo, at, rest = tail.rpartition("@")  # the last "@": a password may hold "/" or "@"
-    if sep and at and ":" in userinfo:
-        return f"{head}://{userinfo.partition(':')[0]}:***@{rest}"
-    return text
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
