@@ -424,21 +424,10 @@ def _run_lock(settings: Settings, *, enabled: bool) -> Iterator[bool]:
     if not enabled:
         yield True
         return
-    import fcntl
     import hashlib
-    import os
+
+    from sessionctl.store.locks import file_lock
 
     key = hashlib.sha256(settings.db_url.encode()).hexdigest()[:16]
-    path = Path(settings.data_dir) / "locks" / f"run-due-{key}.lock"
-    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.parent.mkdir(mode=0o700, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            yield False
-            return
-        yield True
-    finally:
-        os.close(fd)
+    with file_lock(Path(settings.data_dir) / "locks" / f"run-due-{key}.lock") as held:
+        yield held

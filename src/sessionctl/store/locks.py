@@ -25,9 +25,7 @@ def only_one(db: Database, name: str) -> Iterator[bool]:
     run holds it (the caller then skips the work)."""
     digest = hashlib.sha256(f"{db.settings.db_url}|{name}".encode()).digest()
     if db.is_sqlite:
-        with _file_lock(
-            db.settings.data_dir / "locks" / f"{name}-{digest.hex()[:16]}.lock"
-        ) as held:
+        with file_lock(db.settings.data_dir / "locks" / f"{name}-{digest.hex()[:16]}.lock") as held:
             yield held
         return
     key = int.from_bytes(digest[:8], "big", signed=True)
@@ -43,10 +41,13 @@ def only_one(db: Database, name: str) -> Iterator[bool]:
 
 
 @contextmanager
-def _file_lock(path: Path) -> Iterator[bool]:
+def file_lock(path: Path) -> Iterator[bool]:
+    """An exclusive ``flock`` on ``path`` (made 0600, in a 0700 folder), not waited for: True
+    when held, False when another process holds it."""
     import fcntl
 
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, exist_ok=True)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         try:
