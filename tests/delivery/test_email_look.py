@@ -19,9 +19,8 @@ from typing import Any
 import pytest
 
 from sessionctl.delivery.compose import Envelope, Kind, Person, compose
+from tests.browser import chromium
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 WIDTHS = (375, 1024)
 BASE = "https://coffee.example.com"
 SENDER = Person("coffee@example.com", "Coffee Paris")
@@ -226,22 +225,9 @@ return {
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the module: starting it costs about a second."""
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing:
-        pytest.skip(f"needs Chromium and its driver: {', '.join(missing)} not installed")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
+    """One headless Chromium for the module."""
+    with chromium() as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 def _parts(case: Case) -> tuple[str, str]:

@@ -20,10 +20,9 @@ from typing import Any
 
 import pytest
 
+from tests.browser import chromium
 from tests.conftest import Invoke, ok
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 LINK = re.compile(r"https://coffee\.example\.com/answer/(\S+)")
 # Whatever members and admins type shows as typed: none of it may become markup.
 NAME = 'Ana "><img src=x> <script>alert(1)</script>'
@@ -46,24 +45,9 @@ class Reply:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the module: starting it costs about a second."""
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not p.exists()]
-    if missing:
-        pytest.skip(f"needs Chromium and its driver: {', '.join(missing)} not installed")
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
-        options.add_argument(arg)
-    options.add_argument("--lang=en-US")  # the date input takes MM/DD/YYYY as typed
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(str(CHROMEDRIVER)), options=options)
-    try:
+    """One headless Chromium for the module; the date input takes MM/DD/YYYY as typed."""
+    with chromium("--lang=en-US", console_log=True) as driver:
         yield driver
-    finally:
-        driver.quit()
 
 
 @pytest.fixture
