@@ -14,14 +14,14 @@ from email.parser import BytesHeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
 
+from sessionctl.domain.replies import TOKEN
+
 __all__ = ["may_be_ours"]
 
 # Our Message-IDs' left part: "sessionctl.<round>.<member>.<kind>.<12 hex>"; replies name them.
 _OUR_ID = re.compile(r"<\s*sessionctl\.[^<>@\s]*@", re.IGNORECASE)
-# The same left part as a token in a subject, as the unsubscribe mailto writes it.
-_TOKEN = re.compile(
-    r"(?<![A-Za-z_.])sessionctl\.\d+\.\d+\.[A-Za-z_]+\.[0-9a-fA-F]{12}(?![0-9A-Za-z_])"
-)
+# In a subject (as the unsubscribe mailto writes it), that left part is found with TOKEN, the
+# very pattern the reply is then read with: no subject passes here that it would not find.
 _DAEMONS = frozenset(("mailer-daemon", "postmaster"))
 _FOLD = re.compile(r"\r?\n(?=[ \t])")
 
@@ -52,7 +52,7 @@ def _answers_ours(msg: Message) -> bool:
 
 def _subject_names_ours(msg: Message) -> bool:
     return any(
-        _TOKEN.search(value) or _TOKEN.search(_decoded(value)) for value in _values(msg, "Subject")
+        TOKEN.search(value) or TOKEN.search(_decoded(value)) for value in _values(msg, "Subject")
     )
 
 
