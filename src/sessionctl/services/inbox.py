@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from sessionctl.domain.replies import Inbound, Intent, read_message
@@ -322,10 +323,12 @@ def _row(
 
 
 def _store_outcome(s: Session, key: str, decision: Decision) -> None:
-    row = s.exec(select(InboundRow).where(InboundRow.message_id == key)).one()
-    row.outcome = decision.outcome.value
-    row.detail = "\n".join(filter(None, [decision.detail, decision.deactivated or ""]))
-    s.add(row)
+    detail = "\n".join(filter(None, [decision.detail, decision.deactivated or ""]))
+    s.execute(
+        update(_TABLE)
+        .where(_TABLE.c.message_id == key)
+        .values(outcome=decision.outcome.value, detail=detail)
+    )
 
 
 def _from_row(row: InboundRow, s: Session) -> Decision:
