@@ -116,16 +116,16 @@ def _round(s: Session, p: Program, round_id: int | None) -> Round:
         .where(col(Round.status).in_([Status.PLANNED, Status.OPEN]))
         .order_by(func.coalesce(Round.opt_in_at, Round.match_at))
     ).first()
+    if coming is not None:
+        return coming
     latest = s.exec(
         select(Round).where(Round.program_id == p.id).order_by(col(Round.number).desc())
     ).first()
-    if coming is None and latest is None:
+    if latest is None:
         raise InputError(
             f"{p.name} has no round yet: schedule one first ('sessionctl schedule {p.name}')"
         )
-    found = coming or latest
-    assert found is not None
-    return found
+    return latest
 
 
 def _sample_group(
