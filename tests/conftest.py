@@ -133,6 +133,20 @@ def ok(result: Result) -> Result:
     return result
 
 
+def member_json(
+    email: str, name: str = "", team: str | None = None, active: bool = True
+) -> dict[str, Any]:
+    """A member as ``member list --json`` shows one who neither paused nor left by themselves."""
+    return {
+        "email": email,
+        "name": name,
+        "team": team,
+        "active": active,
+        "paused_until": None,
+        "left_reason": None,
+    }
+
+
 def assert_error(result: Result, message: str, *, code: int = 2) -> None:
     """Exactly one ``error:`` line on stderr, nothing on stdout, and the exit code."""
     assert result.code == code

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Invoke, assert_error, ok
+from tests.conftest import Invoke, assert_error, member_json, ok
 
 PROGRAM = "coffee-paris"
 
@@ -16,17 +16,6 @@ PROGRAM = "coffee-paris"
 @pytest.fixture(autouse=True)
 def coffee(cli: Invoke) -> None:
     ok(cli("program", "add", PROGRAM, "--tz", "Europe/Paris"))
-
-
-def _member(email: str, name: str = "", team: str | None = None, active: bool = True) -> Any:
-    return {
-        "email": email,
-        "name": name,
-        "team": team,
-        "active": active,
-        "paused_until": None,
-        "left_reason": None,
-    }
 
 
 def _members(cli: Invoke) -> Any:
@@ -58,8 +47,8 @@ def test_an_hr_export_is_read_and_its_other_columns_are_named_once(cli: Invoke) 
     assert result.stdout == "Imported 2 members: 2 added, 0 updated, 0 unchanged.\n"
     assert result.stderr == "note: ignored columns: Employee ID, Manager, Dept, Start date\n"
     assert _members(cli) == [
-        _member("ana@example.com", "Lima, Ana", "design"),
-        _member("cy@example.com", "Cy"),
+        member_json("ana@example.com", "Lima, Ana", "design"),
+        member_json("cy@example.com", "Cy"),
     ]
 
 
@@ -81,7 +70,7 @@ def test_only_an_email_column_is_needed(cli: Invoke) -> None:
     result = ok(_import(cli, "Email\nana@example.com\nbo@example.com\n", "--json"))
     assert result.json() == _report(added=2)
     assert result.stderr == ""
-    assert _members(cli) == [_member("ana@example.com"), _member("bo@example.com")]
+    assert _members(cli) == [member_json("ana@example.com"), member_json("bo@example.com")]
 
 
 def test_a_column_the_file_lacks_keeps_the_stored_value(cli: Invoke) -> None:
@@ -90,7 +79,7 @@ def test_a_column_the_file_lacks_keeps_the_stored_value(cli: Invoke) -> None:
     assert result.json() == _report(unchanged=1)
     result = ok(_import(cli, "team,email\n,ana@example.com\n", "--json"))  # an empty cell clears
     assert result.json() == _report(updated=1)
-    assert _members(cli) == [_member("ana@example.com", "Ana")]
+    assert _members(cli) == [member_json("ana@example.com", "Ana")]
 
 
 # --- separators ---------------------------------------------------------------------------------
@@ -115,8 +104,8 @@ def test_semicolons_and_tabs_are_read_from_the_header(
     assert result.code == 0, result.stderr
     assert result.json()["added"] == 2
     assert _members(cli) == [
-        _member("ana@example.com", "Lima; Ana", "design"),
-        _member("bo@example.com", "Bo, Jr"),
+        member_json("ana@example.com", "Lima; Ana", "design"),
+        member_json("bo@example.com", "Bo, Jr"),
     ]
 
 
@@ -177,7 +166,7 @@ def test_rows_separated_otherwise_than_the_header_are_refused_naming_the_line(
 def test_a_refused_file_imports_nothing(cli: Invoke, text: str, message: str) -> None:
     ok(cli("member", "add", PROGRAM, "keep@example.com", "--name", "Keep"))
     assert_error(_import(cli, text), message)
-    assert _members(cli) == [_member("keep@example.com", "Keep")]
+    assert _members(cli) == [member_json("keep@example.com", "Keep")]
 
 
 # --- removed members coming back ----------------------------------------------------------------
@@ -195,10 +184,10 @@ def test_an_import_brings_removed_members_back_with_their_stored_fields(cli: Inv
     result = ok(_import(cli, text))
     assert result.stdout == "Imported 4 members: 1 added, 2 re-added, 0 updated, 1 unchanged.\n"
     assert _members(cli) == [
-        _member("ANA@example.com", "Ana", "design"),
-        _member("bo@example.com", "Bo Souza", "ops"),
-        _member("cy@example.com", "Cy"),
-        _member("dee@example.com", "Dee"),
+        member_json("ANA@example.com", "Ana", "design"),
+        member_json("bo@example.com", "Bo Souza", "ops"),
+        member_json("cy@example.com", "Cy"),
+        member_json("dee@example.com", "Dee"),
     ]
 
 
@@ -207,4 +196,4 @@ def test_an_import_re_adding_with_a_team_column_overrides_the_team(cli: Invoke) 
     ok(cli("member", "remove", PROGRAM, "ana@example.com"))
     result = ok(_import(cli, "email;team\nana@example.com;research\n", "--json"))
     assert result.json() == _report(re_added=1)
-    assert _members(cli) == [_member("ana@example.com", "Ana", "research")]
+    assert _members(cli) == [member_json("ana@example.com", "Ana", "research")]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import time_machine
 
-from tests.conftest import Invoke, assert_error, ok
+from tests.conftest import Invoke, assert_error, member_json, ok
 
 PROGRAM = "coffee-paris"
 T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
@@ -32,17 +32,6 @@ def frozen() -> Iterator[time_machine.Traveller]:
 def coffee(cli: Invoke, frozen: time_machine.Traveller) -> None:
     ok(cli("program", "add", PROGRAM, "--tz", "Europe/Paris"))
     ok(cli("member", "add", PROGRAM, ANA, "--name", "Ana Lima", "--team", "design"))
-
-
-def _member(email: str, name: str = "", team: str | None = None, active: bool = True) -> Any:
-    return {
-        "email": email,
-        "name": name,
-        "team": team,
-        "active": active,
-        "paused_until": None,
-        "left_reason": None,
-    }
 
 
 def _members(cli: Invoke) -> Any:
@@ -65,7 +54,7 @@ def _panel(cli: Invoke, email: str = ANA) -> dict[str, str]:
 
 def test_show_json_has_the_list_keys_plus_dates_and_rounds(cli: Invoke) -> None:
     assert _shown(cli) == {
-        **_member(ANA, "Ana Lima", "design"),
+        **member_json(ANA, "Ana Lima", "design"),
         "added_at": "2026-06-01T11:00:00+02:00",
         "removed_at": None,
         "rounds_invited": 0,
@@ -137,7 +126,7 @@ def test_show_an_unknown_member_or_program(cli: Invoke) -> None:
 def test_set_changes_what_is_given_and_says_what_changed(cli: Invoke) -> None:
     result = ok(cli("member", "set", PROGRAM, ANA, "--name", " Ana Souza "))
     assert result.stdout == "Member ana@example.com in coffee-paris: name now Ana Souza.\n"
-    assert _members(cli) == [_member(ANA, "Ana Souza", "design")]
+    assert _members(cli) == [member_json(ANA, "Ana Souza", "design")]
     result = ok(
         cli(
             "member",
@@ -153,13 +142,13 @@ def test_set_changes_what_is_given_and_says_what_changed(cli: Invoke) -> None:
     assert result.stdout == (
         "Member ana@example.com in coffee-paris: email now ana.souza@example.com, team cleared.\n"
     )
-    assert _members(cli) == [_member("ana.souza@example.com", "Ana Souza")]
+    assert _members(cli) == [member_json("ana.souza@example.com", "Ana Souza")]
     assert _shown(cli, "ana.souza@example.com")["added_at"] == "2026-06-01T11:00:00+02:00"
 
 
 def test_set_json_prints_the_member_as_list_does(cli: Invoke) -> None:
     result = ok(cli("member", "set", PROGRAM, ANA, "--team", "research", "--json"))
-    assert result.json() == _member(ANA, "Ana Lima", "research")
+    assert result.json() == member_json(ANA, "Ana Lima", "research")
     assert _members(cli) == [result.json()]
 
 
@@ -173,7 +162,7 @@ def test_set_with_the_values_it_has_changes_nothing(cli: Invoke) -> None:
 def test_set_may_change_the_case_of_the_address(cli: Invoke) -> None:
     result = ok(cli("member", "set", PROGRAM, ANA, "--email", "Ana@Example.com"))
     assert result.stdout == "Member ana@example.com in coffee-paris: email now Ana@Example.com.\n"
-    assert _members(cli) == [_member("Ana@Example.com", "Ana Lima", "design")]
+    assert _members(cli) == [member_json("Ana@Example.com", "Ana Lima", "design")]
 
 
 def test_set_without_an_option_names_the_options(cli: Invoke) -> None:
@@ -219,7 +208,7 @@ def test_set_refuses_the_address_of_another_member(cli: Invoke) -> None:
 )
 def test_set_validates_like_add(cli: Invoke, option: str, value: str, message: str) -> None:
     assert_error(cli("member", "set", PROGRAM, ANA, option, value), message)
-    assert _members(cli) == [_member(ANA, "Ana Lima", "design")]
+    assert _members(cli) == [member_json(ANA, "Ana Lima", "design")]
 
 
 def test_set_an_unknown_member(cli: Invoke) -> None:
@@ -234,9 +223,9 @@ def test_set_a_removed_member_keeps_them_removed_and_their_new_name_comes_back(
 ) -> None:
     ok(cli("member", "remove", PROGRAM, ANA))
     ok(cli("member", "set", PROGRAM, ANA, "--name", "Ana Souza"))
-    assert _members(cli) == [_member(ANA, "Ana Souza", "design", active=False)]
+    assert _members(cli) == [member_json(ANA, "Ana Souza", "design", active=False)]
     ok(cli("member", "add", PROGRAM, ANA))
-    assert _members(cli) == [_member(ANA, "Ana Souza", "design")]
+    assert _members(cli) == [member_json(ANA, "Ana Souza", "design")]
 
 
 # --- member add of a removed member ----------------------------------------------------------
@@ -246,7 +235,7 @@ def test_adding_a_removed_member_back_restores_name_and_team(cli: Invoke) -> Non
     ok(cli("member", "remove", PROGRAM, ANA))
     result = ok(cli("member", "add", PROGRAM, "Ana@Example.com"))
     assert result.stdout == "Member Ana@Example.com re-added to coffee-paris.\n"
-    assert _members(cli) == [_member("Ana@Example.com", "Ana Lima", "design")]
+    assert _members(cli) == [member_json("Ana@Example.com", "Ana Lima", "design")]
     shown = _shown(cli)
     assert (shown["removed_at"], shown["added_at"]) == (None, "2026-06-01T11:00:00+02:00")
 
@@ -254,10 +243,10 @@ def test_adding_a_removed_member_back_restores_name_and_team(cli: Invoke) -> Non
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        (["--name", "Ana Souza"], _member(ANA, "Ana Souza", "design")),
-        (["--team", "research"], _member(ANA, "Ana Lima", "research")),
-        (["--team", ""], _member(ANA, "Ana Lima")),
-        (["--name", "", "--team", "ops"], _member(ANA, "", "ops")),
+        (["--name", "Ana Souza"], member_json(ANA, "Ana Souza", "design")),
+        (["--team", "research"], member_json(ANA, "Ana Lima", "research")),
+        (["--team", ""], member_json(ANA, "Ana Lima")),
+        (["--name", "", "--team", "ops"], member_json(ANA, "", "ops")),
     ],
 )
 def test_options_given_override_the_stored_values(

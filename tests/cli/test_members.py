@@ -7,20 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Invoke, Result
+from tests.conftest import Invoke, Result, member_json
 
 PROGRAM = "coffee-paris"
-
-
-def _member(email: str, name: str = "", team: str | None = None, active: bool = True) -> Any:
-    return {
-        "email": email,
-        "name": name,
-        "team": team,
-        "active": active,
-        "paused_until": None,
-        "left_reason": None,
-    }
 
 
 def _assert_error(result: Result, message: str, *, code: int = 2) -> None:
@@ -73,11 +62,11 @@ def test_add_json_and_list_json(cli: Invoke) -> None:
         "--name", " Ana Lima ", "--team", " design ", "--json",
     )  # fmt: skip
     assert result.code == 0, result.stderr
-    assert result.json() == _member("ana@example.com", "Ana Lima", "design")
+    assert result.json() == member_json("ana@example.com", "Ana Lima", "design")
     assert cli("member", "add", PROGRAM, "bo@example.com", "--team", "").code == 0
     assert _members(cli) == [
-        _member("ana@example.com", "Ana Lima", "design"),
-        _member("bo@example.com"),
+        member_json("ana@example.com", "Ana Lima", "design"),
+        member_json("bo@example.com"),
     ]
 
 
@@ -113,14 +102,14 @@ def test_add_refuses_a_case_insensitive_duplicate(cli: Invoke) -> None:
         "Ana@Example.com is already a member of coffee-paris: "
         "change a name or team with 'sessionctl member set coffee-paris Ana@Example.com'",
     )
-    assert _members(cli, "--all") == [_member("Ana@Example.com", "Ana")]
+    assert _members(cli, "--all") == [member_json("Ana@Example.com", "Ana")]
 
 
 def test_same_email_in_two_programs(cli: Invoke) -> None:
     assert cli("program", "add", "lunch", "--tz", "UTC").code == 0
     assert cli("member", "add", PROGRAM, "ana@example.com").code == 0
     assert cli("member", "add", "lunch", "ana@example.com").code == 0
-    assert _members(cli) == [_member("ana@example.com")]
+    assert _members(cli) == [member_json("ana@example.com")]
 
 
 # --- member list -------------------------------------------------------------------------------
@@ -162,10 +151,10 @@ def test_remove_deactivates_and_list_all_shows_it(cli: Invoke) -> None:
     assert result.code == 0
     assert result.stderr == ""
     assert result.stdout == "Member ana@example.com removed from coffee-paris.\n"
-    assert _members(cli) == [_member("bo@example.com", "Bo")]
+    assert _members(cli) == [member_json("bo@example.com", "Bo")]
     assert _members(cli, "--all") == [
-        _member("ana@example.com", "Ana", active=False),
-        _member("bo@example.com", "Bo"),
+        member_json("ana@example.com", "Ana", active=False),
+        member_json("bo@example.com", "Bo"),
     ]
     table = cli("member", "list", PROGRAM, "--all")
     assert table.code == 0
@@ -198,8 +187,8 @@ def test_adding_a_removed_member_again_reactivates_them(cli: Invoke) -> None:
     assert cli("member", "remove", PROGRAM, "ana@example.com").code == 0
     result = cli("member", "add", PROGRAM, "Ana@Example.com", "--name", "Ana L", "--json")
     assert result.code == 0, result.stderr
-    assert result.json() == _member("Ana@Example.com", "Ana L")
-    assert _members(cli, "--all") == [_member("Ana@Example.com", "Ana L")]
+    assert result.json() == member_json("Ana@Example.com", "Ana L")
+    assert _members(cli, "--all") == [member_json("Ana@Example.com", "Ana L")]
 
 
 # --- member import -----------------------------------------------------------------------------
@@ -208,9 +197,9 @@ CSV = (
     "email,name,team\nana@example.com,Ana Lima,design\nbo@example.com,Bo,\ncy@example.com,Cy,ops\n"
 )
 IMPORTED = [
-    _member("ana@example.com", "Ana Lima", "design"),
-    _member("bo@example.com", "Bo"),
-    _member("cy@example.com", "Cy", "ops"),
+    member_json("ana@example.com", "Ana Lima", "design"),
+    member_json("bo@example.com", "Bo"),
+    member_json("cy@example.com", "Cy", "ops"),
 ]
 
 
@@ -250,11 +239,11 @@ def test_import_updates_changes_and_reactivates(cli: Invoke, tmp_path: Path) -> 
     # ANA@… changes the stored spelling, cy was removed and comes back, dee and eli are new.
     assert result.json() == _report(added=2, re_added=1, updated=1, unchanged=1)
     assert _members(cli, "--all") == [
-        _member("ANA@example.com", "Ana Lima", "design"),
-        _member("bo@example.com", "Bo"),
-        _member("cy@example.com", "Cy", "ops"),
-        _member("dee@example.com", "Dee"),
-        _member("eli@example.com", "Eli", "ops"),
+        member_json("ANA@example.com", "Ana Lima", "design"),
+        member_json("bo@example.com", "Bo"),
+        member_json("cy@example.com", "Cy", "ops"),
+        member_json("dee@example.com", "Dee"),
+        member_json("eli@example.com", "Eli", "ops"),
     ]
 
 
@@ -269,7 +258,7 @@ def test_import_without_team_column(cli: Invoke) -> None:
     text = "email,name\nana@example.com,Ana\n"
     result = cli("member", "import", PROGRAM, "-", "--json", input=text)
     assert result.code == 0, result.stderr
-    assert _members(cli) == [_member("ana@example.com", "Ana")]
+    assert _members(cli) == [member_json("ana@example.com", "Ana")]
 
 
 @pytest.mark.parametrize(
@@ -284,13 +273,13 @@ def test_import_accepts_common_csv_variants(cli: Invoke, tmp_path: Path, text: s
     result = cli("member", "import", PROGRAM, _write(tmp_path, text), "--json")
     assert result.code == 0, result.stderr
     assert result.json() == _report(added=1)
-    assert _members(cli) == [_member("ana@example.com", "Ana")]
+    assert _members(cli) == [member_json("ana@example.com", "Ana")]
 
 
 def test_import_from_standard_input_with_a_byte_order_mark(cli: Invoke) -> None:
     result = cli("member", "import", PROGRAM, "-", input="\ufeffemail,name\nana@example.com,Ana\n")
     assert result.code == 0, result.stderr
-    assert _members(cli) == [_member("ana@example.com", "Ana")]
+    assert _members(cli) == [member_json("ana@example.com", "Ana")]
 
 
 BAD_FILES = [
