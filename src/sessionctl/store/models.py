@@ -37,6 +37,8 @@ class Program(SQLModel, table=True):
     icebreakers: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # Archived: no new rounds and run-due leaves its rounds alone; its data is kept.
     archived: bool = False
+    reminder_hours: int = 24  # a reminder this long before the match to who has not answered
+    reminder_below: int | None = None  # only when fewer joined (percent); None: the median
 
 
 class Member(SQLModel, table=True):
@@ -133,10 +135,17 @@ class GroupMember(SQLModel, table=True):
 
 
 class Message(SQLModel, table=True):
-    """One email per round, member and kind; its row is also the member's invitation."""
+    """One email per round, member, kind and serial; its row is also the member's invitation.
+
+    ``serial`` is 0 but for the second and later change notices of one round.
+    """
 
     __tablename__ = "message"
-    __table_args__ = (UniqueConstraint("round_id", "member_id", "kind"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "round_id", "member_id", "kind", "serial", name="uq_message_round_member_kind_serial"
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     round_id: int = Field(foreign_key="round.id", index=True)
@@ -152,6 +161,20 @@ class Message(SQLModel, table=True):
     sent_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
     created_at: datetime = Field(sa_column=_utc_column())
     bounced_at: datetime | None = Field(default=None, sa_column=_utc_column(nullable=True))
+    serial: int = 0
+
+
+class Avoid(SQLModel, table=True):
+    """Two members never put in the same group when any grouping allows it."""
+
+    __tablename__ = "avoid"
+    __table_args__ = (UniqueConstraint("program_id", "member_a", "member_b", name="uq_avoid_pair"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    member_a: int = Field(foreign_key="member.id")  # the smaller member id of the two
+    member_b: int = Field(foreign_key="member.id")
+    created_at: datetime = Field(sa_column=_utc_column())
 
 
 class Inbound(SQLModel, table=True):

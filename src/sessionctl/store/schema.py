@@ -16,7 +16,17 @@ from sqlalchemy.engine import Connection
 from sessionctl.errors import DatabaseError
 from sessionctl.store.engine import Database
 
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
+REVISIONS: tuple[str, ...] = (
+    "0001",
+    "0002",
+    "0003",
+    "0004",
+    "0005",
+    "0006",
+    "0007",
+    "0008",
+    "0009",
+)
 HEAD = REVISIONS[-1]
 
 State = Literal["empty", "behind", "current", "newer"]
