@@ -206,6 +206,12 @@ def test_emails_are_the_members_of_the_program_or_round_typed(
         "sessionctl member add coffee-paris ": ["cy@example.com\tCy, removed"],  # to bring back
         "sessionctl member remove lunch-nyc ": ["dee@example.com"],
         "sessionctl member remove nosuch ": [],
+        "sessionctl member pause coffee-paris ": [ana, bob],  # pause and resume: members in
+        "sessionctl member avoid coffee-paris ana@example.com ": [
+            ana,
+            bob,
+            "cy@example.com\tCy, removed",
+        ],
         "sessionctl respond 1 ": [ana, bob],
         "sessionctl respond 2 ": ["dee@example.com"],
         "sessionctl respond 1 ana@example.com ": ["yes", "no"],

@@ -62,7 +62,12 @@ def test_preview_changes_nothing_and_equals_the_groups_formed_later(cli: Invoke)
         assert sorted(len(g) for g in preview.json()["groups"]) == [3, 4]
         assert cli("groups", "1", "--preview", "--json").json() == preview.json()
         assert cli("messages", "--json").json() == before
-        assert cli("groups", "1", "--json").json() == {"round": 1, "groups": [], "no_match": []}
+        assert cli("groups", "1", "--json").json() == {
+            "round": 1,
+            "groups": [],
+            "no_match": [],
+            "gave_way": [],
+        }
         human = cli("groups", "1", "--preview")
         assert "preview: nothing is stored" in human.stdout
         assert cli("update", "1", "--match", "now").code == 0

@@ -71,7 +71,12 @@ def test_seed_example_131_invited_3_join_5_decline_one_trio(cli: Invoke, isolate
     assert _due(cli) == (0, [f"round {round_id} (coffee-paris): matched 3 people into 1 group",
                              "messages: 3 sent"], "")  # fmt: skip
 
-    assert groups(cli, round_id) == {"round": round_id, "groups": [sorted(joining)], "no_match": []}
+    assert groups(cli, round_id) == {
+        "round": round_id,
+        "groups": [sorted(joining)],
+        "no_match": [],
+        "gave_way": [],
+    }
     matches = [m for m in outbox(isolated) if "your match" in str(m["Subject"])]
     assert sorted(str(m["To"]).rpartition("<")[2].rstrip(">") for m in matches) == sorted(joining)
     for m in matches:  # each hears of the two others, listed before the group's mailto
@@ -134,6 +139,7 @@ def test_json_summary_is_exactly_the_documented_object(cli: Invoke) -> None:
         "opened": [opening],
         "matched": [matching],
         "missed": [],
+        "late": [],
         "sent": 10,
         "failed": 0,
         "retrying": 0,
@@ -147,6 +153,7 @@ def test_json_summary_is_exactly_the_documented_object(cli: Invoke) -> None:
         "opened": [],
         "matched": [],
         "missed": [],
+        "late": [],
         "sent": 0,
         "failed": 0,
         "retrying": 0,
@@ -177,6 +184,7 @@ def test_dry_run_shows_what_would_happen_and_changes_nothing(cli: Invoke, isolat
         "opened": [opening],
         "matched": [matching],
         "missed": [],
+        "late": [],
         "sent": 0,
         "failed": 0,
         "retrying": 0,
@@ -266,7 +274,12 @@ def test_no_participants_ends_the_round_with_no_groups(cli: Invoke) -> None:
 
     assert _due(cli) == (0, [f"round {round_id} (coffee): matched, no participants, no groups"], "")
     assert show(cli, round_id)["status"] == "done"
-    assert groups(cli, round_id) == {"round": round_id, "groups": [], "no_match": []}
+    assert groups(cli, round_id) == {
+        "round": round_id,
+        "groups": [],
+        "no_match": [],
+        "gave_way": [],
+    }
     assert kinds(cli, round_id) == Counter(opt_in=5)
 
 
@@ -285,7 +298,12 @@ def test_a_lone_participant_gets_a_no_match_message(cli: Invoke, isolated: Path)
         ],
         "",
     )
-    assert groups(cli, round_id) == {"round": round_id, "groups": [], "no_match": [members[2]]}
+    assert groups(cli, round_id) == {
+        "round": round_id,
+        "groups": [],
+        "no_match": [members[2]],
+        "gave_way": [],
+    }
     [lonely] = [m for m in messages(cli, str(round_id)) if m["kind"] != "opt_in"]
     assert (lonely["kind"], lonely["email"], lonely["status"]) == ("no_match", members[2], "sent")
     [notice] = [m for m in outbox(isolated) if "no match" in str(m["Subject"])]
@@ -412,6 +430,7 @@ def test_a_match_time_past_the_grace_window_makes_the_round_missed(
         "opened": [],
         "matched": [],
         "missed": [round_id],
+        "late": [],
         "sent": 0,
         "failed": 0,
         "retrying": 0,
@@ -420,7 +439,12 @@ def test_a_match_time_past_the_grace_window_makes_the_round_missed(
         "inbox": None,
     }
     assert show(cli, round_id)["status"] == "missed"
-    assert groups(cli, round_id) == {"round": round_id, "groups": [], "no_match": []}
+    assert groups(cli, round_id) == {
+        "round": round_id,
+        "groups": [],
+        "no_match": [],
+        "gave_way": [],
+    }
     assert kinds(cli, round_id) == Counter(opt_in=4)
     assert outbox_count(isolated) == 4
     assert _due(cli) == (0, [], "")
@@ -491,6 +515,7 @@ def test_late_runs_deal_with_every_round_in_one_run(
         "opened": [late],
         "matched": [fresh],
         "missed": [stale],
+        "late": [],
         "sent": 4,
         "failed": 0,
         "retrying": 0,

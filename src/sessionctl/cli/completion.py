@@ -28,7 +28,12 @@ if TYPE_CHECKING:
 Lookup = Callable[["Context", str], "list[Candidate]"]
 
 # Whose emails a member command offers: None for all, removed ones marked as such.
-_MEMBER_STATE: dict[str, bool] = {"add": False, "remove": True}  # add brings a removed one back
+_MEMBER_STATE: dict[str, bool] = {  # add brings a removed one back
+    "add": False,
+    "remove": True,
+    "pause": True,
+    "resume": True,
+}
 
 
 def attach(root: Command) -> None:
@@ -63,7 +68,7 @@ def _argument_lookup(path: tuple[str, ...], group: str, name: str) -> Lookup | N
         return _programs
     if name == "round_id":
         return partial(_rounds, path=path)
-    if name == "email" and group == "member":
+    if group == "member" and name in ("email", "first", "second"):  # avoid names two
         return partial(_members, active=_MEMBER_STATE.get(path[-1]))
     if name == "email" and path == ("respond",):
         return _round_members

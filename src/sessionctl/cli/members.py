@@ -1,4 +1,4 @@
-"""member add | import | list | show | set | remove."""
+"""member add | import | list | show | set | remove | pause | resume | avoid."""
 
 import sys
 from pathlib import Path
@@ -148,11 +148,12 @@ def show(
     Example:
       sessionctl member show coffee-paris ana@example.com --json
     """
+    from sessionctl import clock
     from sessionctl.render import console
     from sessionctl.render import members as render
     from sessionctl.services import members
 
-    detail = members.show_member(state(ctx).database(), program, email)
+    detail = members.show_member(state(ctx).database(), program, email, now=clock.now())
     if as_json:
         console.print_json(detail.to_json())
     else:
@@ -220,6 +221,135 @@ def remove(ctx: typer.Context, program: ProgramArg, email: EmailArg) -> None:
 
     info = members.remove_member(state(ctx).database(), program, email, now=clock.now())
     console.line(tables.sentence("Member ", info.email, " removed from ", program, "."))
+
+
+@app.command("pause")
+def pause(
+    ctx: typer.Context,
+    program: ProgramArg,
+    email: EmailArg,
+    until: Annotated[
+        str,
+        typer.Option(
+            "--until",
+            metavar="DATE",
+            help="The first day rounds invite them again, after today in the program's zone, "
+            "e.g. 2026-07-01, 'Jul 1' or 'next monday'.",
+        ),
+    ],
+    as_json: JsonOption = False,
+) -> None:
+    """Pause a member until the date they are back, without anyone acting.
+
+    Rounds that open before the date (their opt-in day, or their match day without an
+    opt-in) send them no opt-in and leave them out of the groups. Their answer to the rounds
+    open now becomes a skip; they may still answer again. Pausing a paused member moves the
+    date. --json prints the member as 'member show --json' does.
+
+    \b
+    Example:
+      sessionctl member pause coffee-paris ana@example.com --until 2026-09-01
+    """
+    from sessionctl import clock
+    from sessionctl.render import console
+    from sessionctl.render import members as render
+    from sessionctl.services import pauses
+
+    result = pauses.pause_member(
+        state(ctx).database(), program, email, until=until, now=clock.now()
+    )
+    if as_json:
+        console.print_json(result.member.to_json())
+    else:
+        console.line(render.paused(result))
+
+
+@app.command("resume")
+def resume(
+    ctx: typer.Context, program: ProgramArg, email: EmailArg, as_json: JsonOption = False
+) -> None:
+    """End a member's pause now.
+
+    A member who is not paused stays as they are (exit 0). A round open now that did not
+    invite them (it opened during the pause) sends them its opt-in at the next run-due.
+    --json prints the member as 'member show --json' does.
+
+    \b
+    Example:
+      sessionctl member resume coffee-paris ana@example.com
+    """
+    from sessionctl import clock
+    from sessionctl.render import console
+    from sessionctl.render import members as render
+    from sessionctl.services import pauses
+
+    result = pauses.resume_member(state(ctx).database(), program, email, now=clock.now())
+    if as_json:
+        console.print_json(result.member.to_json())
+    else:
+        console.line(render.resumed(result))
+
+
+@app.command("avoid")
+def avoid(
+    ctx: typer.Context,
+    program: ProgramArg,
+    first: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="EMAIL",
+            help="One member of the rule; without the two, the rules are listed.",
+            show_default=False,
+        ),
+    ] = None,
+    second: Annotated[
+        str | None,
+        typer.Argument(metavar="EMAIL", help="The other member of the rule.", show_default=False),
+    ] = None,
+    remove: Annotated[
+        bool, typer.Option("--remove", help="Stop keeping the two members apart.")
+    ] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Keep two members apart, or list the pairing rules.
+
+    Two members kept apart are never put in one group when any grouping allows it; 'groups'
+    and 'groups --preview' say when a rule had to give way and why. Adding a rule that
+    exists, or removing one that does not, changes nothing. The rules of removed members
+    stay and matter again if they come back. --json prints the program's rules (after the
+    change): a list of objects whose keys a and b are the two emails.
+
+    \b
+    Example:
+      sessionctl member avoid coffee-paris ana@example.com bo@example.com
+      sessionctl member avoid coffee-paris ana@example.com bo@example.com --remove
+      sessionctl member avoid coffee-paris --json
+    """
+    from sessionctl import clock
+    from sessionctl.errors import InputError
+    from sessionctl.render import console
+    from sessionctl.render import members as render
+    from sessionctl.services import pairing
+
+    db = state(ctx).database()
+    if first is None and not remove:
+        found = pairing.list_rules(db, program)
+        if as_json:
+            console.print_json([r.to_json() for r in found.rules])
+        else:
+            console.show(render.rules(found))
+        return
+    if first is None or second is None:
+        what = "the two emails of the rule to remove" if remove else "two emails, or none"
+        raise InputError(f"give {what}: e.g. 'sessionctl member avoid {program} EMAIL EMAIL'")
+    if remove:
+        change = pairing.remove_rule(db, program, first, second)
+    else:
+        change = pairing.add_rule(db, program, first, second, now=clock.now())
+    if as_json:
+        console.print_json([r.to_json() for r in change.after.rules])
+    else:
+        console.line(render.rule_change(change, program=program))
 
 
 def read_text(file: str) -> str:

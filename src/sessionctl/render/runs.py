@@ -12,7 +12,7 @@ from rich.text import Text
 
 from sessionctl.domain.words import plural
 from sessionctl.render.text import literal
-from sessionctl.services.groups import GroupsInfo, Meeting
+from sessionctl.services.groups import GaveWay, GroupsInfo, Meeting
 from sessionctl.services.messages import MessageInfo
 
 _STATUS_STYLE = {"pending": "yellow", "sending": "cyan", "sent": "green", "failed": "bold red"}
@@ -43,7 +43,18 @@ def groups(info: GroupsInfo, *, zone: ZoneInfo) -> RenderableType:
         table.add_row("-", Text.assemble(_person(*m), " (no match)"), "")
     repeats = info.repeated_pairs
     summary = Text(plural(repeats, "repeated pair") if repeats else "no pair has met before")
-    return Group(table, summary)
+    return Group(table, summary, *(_gave_way(g) for g in info.gave_way))
+
+
+def _gave_way(g: GaveWay) -> Text:
+    """One line per pairing rule the groups break, and why."""
+    return Text.assemble(
+        Text("rule gave way: ", style="yellow"),
+        literal(g.first, "bold"),
+        " and ",
+        literal(g.second, "bold"),
+        f" are together in group {g.group}: {g.why}",
+    )
 
 
 def _meetings(met: Sequence[Meeting], *, zone: ZoneInfo) -> Text:

@@ -13,7 +13,9 @@ from sqlmodel import Session, col, select
 from sessionctl.domain.matching import Participant, PastRound, Result, form_groups, pair_history
 from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import load_zone
+from sessionctl.domain.words import plural
 from sessionctl.errors import InputError
+from sessionctl.services import pairing
 from sessionctl.services.rounds import find_round
 from sessionctl.store.engine import Database
 from sessionctl.store.models import GroupMember, Member, Message, Program, Response, Round
@@ -40,6 +42,22 @@ class History:
 
 
 @dataclass(frozen=True)
+class GaveWay:
+    """A pairing rule the groups break: its two members (``a`` before ``b`` by address), shown
+    as names or emails, the group they are in (from 1) and why the rule gave way."""
+
+    a: str
+    b: str
+    first: str
+    second: str
+    group: int
+    why: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"a": self.a, "b": self.b, "group": self.group, "why": self.why}
+
+
+@dataclass(frozen=True)
 class GroupsInfo:
     round: int
     program: str
@@ -47,6 +65,7 @@ class GroupsInfo:
     no_match: list[Person]
     met: list[list[Meeting]]  # per group, the pairs who met in earlier rounds
     preview: bool = False
+    gave_way: list[GaveWay] = field(default_factory=list)
 
     @property
     def repeated_pairs(self) -> int:
@@ -57,18 +76,19 @@ class GroupsInfo:
             "round": self.round,
             "groups": [[email for email, _, _ in g] for g in self.groups],
             "no_match": [email for email, _, _ in self.no_match],
+            "gave_way": [g.to_json() for g in self.gave_way],
         }
 
 
 def active_members(s: Session, p: Program, *, on: date) -> list[Member]:
     """Members in the program and not paused on the day ``on``."""
-    query = select(Member).where(Member.program_id == p.id, col(Member.active), _back_by(on))
+    query = select(Member).where(Member.program_id == p.id, col(Member.active), back_by(on))
     return list(s.exec(query.order_by(col(Member.id))))
 
 
 def active_member_ids(s: Session, p: Program, *, on: date) -> list[int]:
     """The ids of the members a round opening on the day ``on`` invites."""
-    query = select(Member.id).where(Member.program_id == p.id, col(Member.active), _back_by(on))
+    query = select(Member.id).where(Member.program_id == p.id, col(Member.active), back_by(on))
     return [i for i in s.exec(query.order_by(col(Member.id))) if i is not None]
 
 
@@ -77,7 +97,7 @@ def local_day(r: Round, at: datetime) -> date:
     return at.astimezone(load_zone(r.timezone)).date()
 
 
-def _back_by(on: date) -> ColumnElement[bool]:
+def back_by(on: date) -> ColumnElement[bool]:
     """Not paused, or paused until ``on`` or before: a pause ends on its date."""
     return col(Member.paused_until).is_(None) | (col(Member.paused_until) <= on)
 
@@ -161,6 +181,7 @@ def round_groups(db: Database, round_id: int, *, preview: bool = False) -> Group
             no_match=[_person(m) for m in lonely],
             met=met,
             preview=preview,
+            gave_way=_gave_way(s, r, groups, people=sum(map(len, groups)) + len(lonely)),
         )
 
 
@@ -203,10 +224,38 @@ def _meetings(groups: list[list[Member]], past: History) -> list[list[Meeting]]:
                 order = last_met.get(frozenset((str(a.id), str(b.id))))
                 if order is not None:
                     round_id, match_at = past.meta[order]
-                    pairs.append(Meeting(a.name or a.email, b.name or b.email, round_id, match_at))
+                    pairs.append(Meeting(_label(a), _label(b), round_id, match_at))
         found.append(pairs)
     return found
 
 
 def _person(m: Member) -> Person:
     return (m.email, m.name, m.team)
+
+
+def _gave_way(s: Session, r: Round, groups: list[list[Member]], *, people: int) -> list[GaveWay]:
+    """The pairing rules the groups break, each with why: the groups were formed before the
+    rule was added, or no grouping of the participants could keep it."""
+    where = {m.id or 0: no for no, group in enumerate(groups, start=1) for m in group}
+    by_id = {m.id or 0: m for group in groups for m in group}
+    found = []
+    for rule in pairing.rules_between(s, r.program_id, where):
+        if where[rule.member_a] != where[rule.member_b]:
+            continue
+        one, two = sorted((by_id[rule.member_a], by_id[rule.member_b]), key=lambda m: m.email_key)
+        why = _why(r, rule.created_at, people=people, one_group=len(groups) == 1)
+        group = where[rule.member_a]
+        found.append(GaveWay(one.email, two.email, _label(one), _label(two), group, why))
+    return sorted(found, key=lambda g: (g.group, g.a.lower(), g.b.lower()))
+
+
+def _why(r: Round, added_at: datetime, *, people: int, one_group: bool) -> str:
+    if r.matched_at is not None and added_at > r.matched_at:
+        return "the rule was added after the groups were formed"
+    if one_group:
+        return f"only {plural(people, 'person', 'people')} take part, one group of everyone"
+    return f"no grouping of the {people} participants keeps every rule"
+
+
+def _label(m: Member) -> str:
+    return m.name or m.email

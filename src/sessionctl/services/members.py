@@ -168,39 +168,58 @@ def list_members(
                 replace(i, stats=history.get(m.id or 0, MemberStats()))
                 for i, m in zip(infos, found, strict=True)
             ]
-        zone = prog.timezone
-    if now is None:
-        return infos
-    today = now.astimezone(load_zone(zone)).date()
+        if now is None:
+            return infos
+        today = local_today(prog, now)
     return [
-        replace(i, paused_until=None) if i.paused_until and i.paused_until <= today else i
+        i if pause_runs(i.paused_until, today=today) else replace(i, paused_until=None)
         for i in infos
     ]
 
 
-def show_member(db: Database, program: str, email: str) -> MemberDetail:
+def show_member(
+    db: Database, program: str, email: str, *, now: datetime | None = None
+) -> MemberDetail:
+    """One member; with ``now``, a pause that has ended shows as none (as in the list)."""
     with db.session() as s:
         prog = get_program(s, program)
-        member = _existing(s, prog, email)
-        invited = s.exec(
-            select(func.count()).where(Message.member_id == member.id, Message.kind == "opt_in")
-        ).one()
-        joined = union(
-            select(GroupMember.round_id).where(GroupMember.member_id == member.id),
-            select(Message.round_id).where(
-                Message.member_id == member.id, Message.kind == "no_match"
-            ),
-        ).subquery()
-        rounds_joined = s.exec(select(func.count()).select_from(joined)).one()
-        return MemberDetail(
-            member=_info(member),
-            program=prog.name,
-            added_at=member.created_at,
-            removed_at=member.removed_at,
-            rounds_invited=invited,
-            rounds_joined=rounds_joined,
-            timezone=prog.timezone,
-        )
+        return member_detail(s, prog, existing_member(s, prog, email), now=now)
+
+
+def member_detail(
+    s: Session, prog: Program, member: Member, *, now: datetime | None = None
+) -> MemberDetail:
+    """``member`` as ``member show`` gives them, read in the caller's transaction."""
+    invited = s.exec(
+        select(func.count()).where(Message.member_id == member.id, Message.kind == "opt_in")
+    ).one()
+    joined = union(
+        select(GroupMember.round_id).where(GroupMember.member_id == member.id),
+        select(Message.round_id).where(Message.member_id == member.id, Message.kind == "no_match"),
+    ).subquery()
+    rounds_joined = s.exec(select(func.count()).select_from(joined)).one()
+    info = _info(member)
+    if now is not None and not pause_runs(info.paused_until, today=local_today(prog, now)):
+        info = replace(info, paused_until=None)
+    return MemberDetail(
+        member=info,
+        program=prog.name,
+        added_at=member.created_at,
+        removed_at=member.removed_at,
+        rounds_invited=invited,
+        rounds_joined=rounds_joined,
+        timezone=prog.timezone,
+    )
+
+
+def local_today(prog: Program, now: datetime) -> date:
+    """Today in the program's zone: the day pauses are compared with."""
+    return now.astimezone(load_zone(prog.timezone)).date()
+
+
+def pause_runs(paused_until: date | None, *, today: date) -> bool:
+    """Whether a pause lasts beyond ``today``: it ends on its date."""
+    return paused_until is not None and paused_until > today
 
 
 def _load_histories(s: Session, prog: Program) -> dict[int, MemberStats]:
@@ -268,7 +287,7 @@ def set_member(
     row = validated(MemberRow(new_email if new_email is not None else email, name, team))
     with db.session(write=True) as s:
         prog = get_program(s, program, lock=True)
-        member = _existing(s, prog, email)
+        member = existing_member(s, prog, email)
         before = _info(member)
         if new_email is None:
             row = replace(row, email=member.email)
@@ -300,7 +319,8 @@ def remove_member(db: Database, program: str, email: str, *, now: datetime) -> M
         return _info(member)
 
 
-def _existing(s: Session, prog: Program, email: str) -> Member:
+def existing_member(s: Session, prog: Program, email: str) -> Member:
+    """The member of that address, active or removed; a NotFoundError if none."""
     member = _find(s, prog.id, email)
     if member is None:
         raise NotFoundError(

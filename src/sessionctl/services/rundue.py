@@ -19,7 +19,7 @@ from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import format_local, load_zone
 from sessionctl.domain.words import noun_for, plural
 from sessionctl.errors import RunError
-from sessionctl.services import groups, icebreakers, membership, responses
+from sessionctl.services import groups, icebreakers, latejoin, membership, responses
 from sessionctl.services.programs import sender_note
 from sessionctl.services.scheduling import extend_series
 from sessionctl.store import maintenance
@@ -39,6 +39,7 @@ class RunReport:
     opened: list[int] = field(default_factory=list)
     matched: list[int] = field(default_factory=list)
     missed: list[int] = field(default_factory=list)
+    late: list[dict[str, int]] = field(default_factory=list)  # late joiners' opt-ins
     sent: int = 0
     failed: int = 0
     retrying: int = 0
@@ -54,7 +55,7 @@ class RunReport:
 
     @property
     def did_work(self) -> bool:
-        return bool(self.opened or self.matched or self.missed or self.sent)
+        return bool(self.opened or self.matched or self.missed or self.late or self.sent)
 
     @property
     def blocked(self) -> bool:
@@ -71,6 +72,7 @@ class RunReport:
             "opened": self.opened,
             "matched": self.matched,
             "missed": self.missed,
+            "late": self.late,
             "sent": self.sent,
             "failed": self.failed,
             "retrying": self.retrying,
@@ -192,6 +194,9 @@ def _run(
         if summary is not None:
             report.matched.append(r.id or 0)
             report.lines.append(f"{_name(r, p)}: {summary}")
+    for joined in latejoin.invite_late(db, now=clock()):
+        report.late.append(joined.to_json())
+        report.lines.append(joined.line())
     for d in outbox.drop_unanswerable(db):
         what = noun_for(d.count, "opt-in message")
         report.lines.append(
@@ -257,6 +262,9 @@ def _preview(db: Database, report: RunReport, *, now: datetime) -> RunReport:
             people = len(groups.participants(s, r, p))
             report.matched.append(r.id or 0)
             report.lines.append(f"would match {_name(r, p)}: {plural(people, 'participant')}")
+        for joining in latejoin.find_late(s, now=now):
+            report.late.append(joining.to_json())
+            report.lines.append(joining.line(dry_run=True))
         pending = outbox.pending_due(s, now=now)
         if pending:
             report.lines.append(f"would send {plural(pending, 'pending message')}")

@@ -60,3 +60,27 @@ def insert_new(s: Session, table: Table, values: dict[str, Any], *, keys: Sequen
         lite = lite.on_conflict_do_nothing(index_elements=list(keys))
         returned = s.execute(lite.returning(*(table.c[key] for key in keys)))
     return returned.first() is not None
+
+
+def insert_missing(
+    s: Session, table: Table, rows: Sequence[dict[str, Any]], *, keys: Sequence[str]
+) -> int:
+    """Insert each of ``rows`` unless a row with the same ``keys`` exists; how many were.
+
+    ``insert_new`` for many rows in one statement: of two transactions inserting the same keys,
+    the second inserts none of the first's, never a duplicate-key error.
+    """
+    if not rows:
+        return 0
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        pg = pg_insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=list(keys))
+        returned = s.execute(pg.returning(table.c[keys[0]]))
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        lite = sqlite_insert(table).values(list(rows))
+        lite = lite.on_conflict_do_nothing(index_elements=list(keys))
+        returned = s.execute(lite.returning(table.c[keys[0]]))
+    return len(returned.all())
