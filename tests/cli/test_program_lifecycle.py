@@ -212,7 +212,10 @@ def test_an_archived_open_ended_series_gets_no_new_rounds(
 
 # --- delete -------------------------------------------------------------------------------------
 
-TABLES = ("program", "member", "series", "round", "response", "group_member", "message", "inbound")
+TABLES = (
+    "program", "member", "series", "round", "response", "group_member", "message", "inbound",
+    "avoid",
+)  # fmt: skip
 
 
 def _counts() -> dict[str, int]:
@@ -233,6 +236,7 @@ def _rows_of(program_id: int, rounds: list[int], members: list[int]) -> dict[str
         "group_member": f"SELECT count(*) FROM group_member WHERE {of_rounds}",
         "message": f"SELECT count(*) FROM message WHERE {of_rounds}",
         "inbound": f"SELECT count(*) FROM inbound WHERE program_id = {program_id} OR {of_rounds}",
+        "avoid": f"SELECT count(*) FROM avoid WHERE program_id = {program_id}",
     }
     return {t: sql(q)[0][0] for t, q in queries.items()}
 
@@ -251,12 +255,14 @@ def busy(
     frozen: time_machine.Traveller,
     monkeypatch: pytest.MonkeyPatch,
 ) -> int:
-    """coffee with a done round (answers, groups, match emails, a reply read from the inbox)
-    and an open one of a weekly series; lunch beside it. Returns coffee's open round."""
+    """coffee with a done round (answers, groups, match emails, a reply read from the inbox),
+    an open one of a weekly series and a pairing rule; lunch beside it. Returns coffee's open round."""
     box = mailbox.Maildir(isolated / "Maildir", create=True)
     monkeypatch.setenv("SESSIONCTL_INBOX", f"maildir:{isolated / 'Maildir'}")
     _program(cli, "coffee", "--reply-to", "answers@example.com")
     _program(cli, "lunch", "--no-opt-in", members=["eve@example.com", "fay@example.com"])
+    ok(cli("member", "avoid", "coffee", "ana@example.com", "bo@example.com"))
+    ok(cli("member", "avoid", "lunch", "eve@example.com", "fay@example.com"))
     [done] = _schedule(cli, "coffee", "--opt-in", "now", "--match", "2026-06-02 09:00")
     _schedule(cli, "lunch", "--match", "now")
     ok(cli("run-due"))

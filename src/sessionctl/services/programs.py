@@ -354,7 +354,7 @@ def program_footprint(db: Database, name: str, *, force: bool = False) -> Footpr
 
 def delete_program(db: Database, name: str, *, force: bool = False) -> Footprint:
     """Delete the program and every row of it, in one transaction: its inbox rows, groups,
-    answers, messages, rounds, series, members and the program itself."""
+    answers, messages, pairing rules, rounds, series, members and the program itself."""
     from sqlmodel import col
 
     from sessionctl.store import models as m
@@ -372,7 +372,8 @@ def delete_program(db: Database, name: str, *, force: bool = False) -> Footprint
         for by_round in (m.GroupMember, m.Response, m.Message):
             ids = col(by_round.round_id).in_(rounds) | col(by_round.member_id).in_(members)
             _delete(s, by_round, ids)
-        for owned in (m.Round, m.Series, m.Member):  # in this order: rounds name their series
+        # In this order: rounds name their series, pairing rules their members.
+        for owned in (m.Avoid, m.Round, m.Series, m.Member):
             _delete(s, owned, col(owned.program_id) == pid)
         s.delete(program)
         return found
