@@ -3,11 +3,12 @@
 Usage: python bench/matching.py [--instances N] [--quick]
 
 Quality: random program histories (1..4n past rounds of random pairings of ~90% of the members,
-half of the programs with teams). Even sizes 10..60: the optimum is networkx's
-max_weight_matching with weights making "fewest repeats, then fewest same-team pairs" the
-objective. Odd sizes 11..21 (one trio): every trio plus a maximum matching of the rest. The
-baseline is a uniformly random pairing. Speed: pairs at 1,000 and 10,000 participants with 50
-rounds of history.
+half of the programs with teams), each run without and then with pairing rules (5% of the
+members in one or two rules each). Even sizes 10..60: the optimum is networkx's
+max_weight_matching with weights making "fewest broken rules, then fewest repeats, then fewest
+same-team pairs" the objective. Odd sizes 11..21 (one trio): every trio plus the best matching
+of the rest. The baseline is a uniformly random pairing. Speed: pairs at 1,000 and 10,000
+participants with 50 rounds of history, without and with rules.
 """
 
 from __future__ import annotations
@@ -21,21 +22,29 @@ import subprocess
 import sys
 import time
 import tracemalloc
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 
-from sessionctl.domain.matching import Participant, PastRound, form_groups, pair_history
+from sessionctl.domain.matching import (
+    Participant,
+    PastRound,
+    Result,
+    form_groups,
+    pair_history,
+)
 
 
 @dataclass
 class Instance:
     people: list[Participant]
     history: list[PastRound]
+    rules: list[frozenset[str]] = field(default_factory=list)
 
 
 @dataclass
 class Score:
+    broken: int  # rules the groups break
     repeats: int
     ages: int  # summed over repeated pairs: how many rounds ago they last met (1: last round)
     mixed: int  # pairs of two members with different teams
@@ -49,6 +58,15 @@ def _random_pairing(keys: list[str], rng: random.Random) -> list[list[str]]:
     if len(shuffled) % 2:
         groups[-1].append(shuffled[-1])
     return groups
+
+
+def _some_rules(keys: list[str], rng: random.Random) -> list[frozenset[str]]:
+    """5% of the people (at least one) in one or two rules each."""
+    rules = set()
+    for a in rng.sample(keys, max(1, len(keys) // 20)):
+        for _ in range(rng.randint(1, 2)):
+            rules.add(frozenset((a, rng.choice([b for b in keys if b != a]))))
+    return sorted(rules, key=sorted)
 
 
 def _make_instance(rng: random.Random, sizes: range) -> Instance:
@@ -80,10 +98,12 @@ def _score(instance: Instance, groups: list[list[str]]) -> Score:
     last_met = pair_history(instance.history)
     latest = max(past.order for past in instance.history)
     team = {p.key: p.team for p in instance.people}
-    score = Score(0, 0, 0, 0)
+    rules = set(instance.rules)
+    score = Score(0, 0, 0, 0, 0)
     for group in groups:
         for i, a in enumerate(group):
             for b in group[i + 1 :]:
+                score.broken += frozenset((a, b)) in rules
                 if (order := last_met.get(frozenset((a, b)))) is not None:
                     score.repeats += 1
                     score.ages += latest - order + 1
@@ -94,77 +114,109 @@ def _score(instance: Instance, groups: list[list[str]]) -> Score:
 
 
 def _optimum(instance: Instance) -> list[list[str]]:
-    met = _met_pairs(instance.history)
+    """Fewest broken rules, then fewest repeats, then fewest same-team pairs: a rule's weight
+    outweighs every repeat, a repeat's every same-team pair."""
+    met, rules = _met_pairs(instance.history), set(instance.rules)
     people = instance.people
-    n = len(people)
+    w = len(people) + 1
     graph = nx.Graph()
     for i, a in enumerate(people):
         for b in people[i + 1 :]:
-            repeat = frozenset((a.key, b.key)) in met
+            pair = frozenset((a.key, b.key))
             same = a.team is not None and a.team == b.team
-            graph.add_edge(a.key, b.key, weight=(n + 1) ** 2 - repeat * (n + 1) - same)
+            cost = (pair in rules) * w * w + (pair in met) * w + same
+            graph.add_edge(a.key, b.key, weight=w**3 - cost)
     matching = nx.max_weight_matching(graph, maxcardinality=True)
     return [sorted(pair) for pair in matching]
 
 
-def _odd_optimum(instance: Instance) -> int:
-    """Fewest repeats with one trio: every trio, cheapest first, plus the best pairing of the
-    rest (a maximum matching of the pairs who never met)."""
-    met = _met_pairs(instance.history)
+def _odd_optimum(instance: Instance) -> tuple[int, int]:
+    """Fewest broken rules, then fewest repeats, with one trio: every trio, cheapest first,
+    plus the best pairing of the rest (a rule outweighs every repeat)."""
+    met, rules = _met_pairs(instance.history), set(instance.rules)
     keys = [p.key for p in instance.people]
+    w = len(keys) + 1
 
-    def repeats(group: tuple[str, ...]) -> int:
-        return sum(frozenset(pair) in met for pair in itertools.combinations(group, 2))
+    def cost(group: tuple[str, ...]) -> int:
+        pairs = [frozenset(pair) for pair in itertools.combinations(group, 2)]
+        return sum((pair in rules) * w + (pair in met) for pair in pairs)
 
-    best = len(keys)
-    for trio in sorted(itertools.combinations(keys, 3), key=repeats):
-        if repeats(trio) >= best:
+    best = w * w
+    for trio in sorted(itertools.combinations(keys, 3), key=cost):
+        if cost(trio) >= best:
             break
         rest = [k for k in keys if k not in trio]
         graph = nx.Graph()
-        graph.add_nodes_from(rest)
-        graph.add_edges_from(e for e in itertools.combinations(rest, 2) if frozenset(e) not in met)
-        pairs = len(nx.max_weight_matching(graph, maxcardinality=True))
-        best = min(best, repeats(trio) + len(rest) // 2 - pairs)
-    return best
+        for e in itertools.combinations(rest, 2):
+            graph.add_edge(*e, weight=w * w - cost(e))
+        matching = nx.max_weight_matching(graph, maxcardinality=True)
+        best = min(best, cost(trio) + sum(cost(e) for e in matching))
+    return divmod(best, w)
 
 
-def _quality_odd(count: int, seed: int) -> None:
-    rng = random.Random(seed)
-    at_optimum, worst_gap, totals = 0, 0, [0, 0, 0]
-    for i in range(count):
-        instance = _make_instance(rng, range(11, 22, 2))
-        result = form_groups(instance.people, history=instance.history, group_size=2, seed=i)
+def _with_rules(instance: Instance, rules: bool, seed: int) -> Instance:
+    if rules:
         keys = [p.key for p in instance.people]
+        instance.rules = _some_rules(keys, random.Random(seed))
+    return instance
+
+
+def _form(instance: Instance, group_size: int, seed: int) -> Result:
+    return form_groups(
+        instance.people,
+        history=instance.history,
+        group_size=group_size,
+        seed=seed,
+        avoid=instance.rules,
+    )
+
+
+def _quality_odd(count: int, seed: int, *, rules: bool) -> None:
+    rng = random.Random(seed)
+    at_optimum, worst_gap, kept, keepable = 0, 0, 0, 0
+    totals = [0, 0, 0]
+    for i in range(count):
+        instance = _with_rules(_make_instance(rng, range(11, 22, 2)), rules, seed + i)
+        result = _form(instance, 2, i)
+        keys = [p.key for p in instance.people]
+        broken, repeats = _odd_optimum(instance)
         scores = (
             result.repeated_pairs,
-            _odd_optimum(instance),
+            repeats,
             _score(instance, _random_pairing(keys, rng)).repeats,
         )
         totals = [t + s for t, s in zip(totals, scores, strict=True)]
-        at_optimum += scores[0] <= scores[1]
+        ours = (len(result.gave_way), result.repeated_pairs)
+        at_optimum += ours <= (broken, repeats)
         worst_gap = max(worst_gap, scores[0] - scores[1])
-    print(f"quality over {count} instances (pairs with one trio, 11..21 participants, odd)")
-    print(f"  at the optimum (repeats):       {at_optimum}/{count} = {at_optimum / count:.1%}")
+        keepable += broken == 0
+        kept += broken == 0 and not result.gave_way
+    label = "with rules" if rules else "no rules"
+    print(f"quality over {count} instances (pairs and one trio, 11..21 people, odd, {label})")
+    print(f"  at the optimum (rules, repeats): {at_optimum}/{count} = {at_optimum / count:.1%}")
+    if rules:
+        print(f"  every rule kept where the optimum keeps them: {kept}/{keepable}")
     print(f"  worst gap (repeated pairs):     {worst_gap}")
     mean = " / ".join(f"{t / count:.3f}" for t in totals)
     print(f"  mean repeats ours/optimum/random: {mean}")
 
 
-def _quality(count: int, seed: int) -> None:
+def _quality(count: int, seed: int, *, rules: bool) -> None:
     rng = random.Random(seed)
-    at_optimum, worst_gap = 0, 0
+    at_optimum, worst_gap, kept, keepable = 0, 0, 0, 0
     ours, best, chance = [], [], []
     for i in range(count):
-        instance = _make_instance(rng, range(10, 61, 2))
-        result = form_groups(instance.people, history=instance.history, group_size=2, seed=i)
+        instance = _with_rules(_make_instance(rng, range(10, 61, 2)), rules, seed + i)
+        result = _form(instance, 2, i)
         ours.append(_score(instance, result.groups))
         best.append(_score(instance, _optimum(instance)))
         keys = [p.key for p in instance.people]
         chance.append(_score(instance, _random_pairing(keys, rng)))
         gap = ours[-1].repeats - best[-1].repeats
-        at_optimum += gap <= 0
+        at_optimum += (ours[-1].broken, ours[-1].repeats) <= (best[-1].broken, best[-1].repeats)
         worst_gap = max(worst_gap, gap)
+        keepable += best[-1].broken == 0
+        kept += best[-1].broken == 0 and ours[-1].broken == 0
 
     def mean_repeats(scores: list[Score]) -> float:
         return statistics.mean(s.repeats for s in scores)
@@ -172,8 +224,11 @@ def _quality(count: int, seed: int) -> None:
     def mixing(scores: list[Score]) -> float:
         return sum(s.mixed for s in scores) / max(1, sum(s.teamed for s in scores))
 
-    print(f"quality over {count} instances (pairs, 10..60 participants, even)")
-    print(f"  at the optimum (repeats):       {at_optimum}/{count} = {at_optimum / count:.1%}")
+    label = "with rules" if rules else "no rules"
+    print(f"quality over {count} instances (pairs, 10..60 participants, even, {label})")
+    print(f"  at the optimum (rules, repeats): {at_optimum}/{count} = {at_optimum / count:.1%}")
+    if rules:
+        print(f"  every rule kept where the optimum keeps them: {kept}/{keepable}")
     print(f"  worst gap (repeated pairs):     {worst_gap}")
     print(
         f"  mean repeats ours/optimum/random: {mean_repeats(ours):.3f} / "
@@ -200,24 +255,24 @@ def _quality(count: int, seed: int) -> None:
     )
 
 
-def _large(n: int, rounds: int = 50) -> Instance:
+def _large(n: int, rounds: int = 50, *, rules: bool = False) -> Instance:
     rng = random.Random(n)
     keys = [f"member{i:05d}@example.org" for i in range(n)]
     people = [Participant(k, f"team{rng.randrange(12)}") for k in keys]
     history = [PastRound(order=o, groups=_random_pairing(keys, rng)) for o in range(rounds)]
-    return Instance(people, history)
+    return _with_rules(Instance(people, history), rules, n)
 
 
 def _run_large(instance: Instance, seed: int = 1) -> tuple[float, float]:
     """Wall-clock and CPU seconds of one call (CPU time is steadier on a busy machine)."""
     wall, cpu = time.perf_counter(), time.process_time()
-    form_groups(instance.people, history=instance.history, group_size=2, seed=seed)
+    _form(instance, 2, seed)
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
 def _child(n: int, call: bool) -> None:
     """Run in a subprocess: print peak RSS (MiB) after building the input and maybe matching."""
-    instance = _large(n)
+    instance = _large(n, rules=True)
     if call:
         _run_large(instance)
     print(_high_water_mib())
@@ -240,20 +295,22 @@ def _peak_rss(n: int, call: bool) -> float:
 
 
 def _speed() -> None:
-    print("speed (pairs, 50 rounds of history, 12 teams; median of 3)")
+    print("speed (pairs, 50 rounds of history, 12 teams; median of 3; memory with rules)")
     for n in (1_000, 10_000):
-        instance = _large(n)
-        runs = [_run_large(instance, seed) for seed in range(3)]
-        wall = statistics.median(w for w, _ in runs)
-        cpu = statistics.median(c for _, c in runs)
+        for rules in (False, True):
+            instance = _large(n, rules=rules)
+            runs = [_run_large(instance, seed) for seed in range(3)]
+            wall = statistics.median(w for w, _ in runs)
+            cpu = statistics.median(c for _, c in runs)
+            label = f"{len(instance.rules)} rules" if rules else "no rules"
+            print(f"  n={n:>6}, {label}: {wall:.3f} s wall, {cpu:.3f} s CPU")
         tracemalloc.start()
         _run_large(instance)
         traced = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
         rss, base = _peak_rss(n, call=True), _peak_rss(n, call=False)
         print(
-            f"  n={n:>6}: {wall:.3f} s wall, {cpu:.3f} s CPU; "
-            f"peak allocated by form_groups {traced:.1f} MiB; "
+            f"  n={n:>6}: peak allocated by form_groups {traced:.1f} MiB; "
             f"process peak RSS {rss:.1f} MiB (input alone {base:.1f} MiB)"
         )
 
@@ -270,8 +327,9 @@ def main() -> None:
         _child(args.child, call=not args.no_call)
         return
     started = time.perf_counter()
-    _quality(60 if args.quick else args.instances, args.seed)
-    _quality_odd(30 if args.quick else args.instances // 2, args.seed)
+    for rules in (False, True):
+        _quality(60 if args.quick else args.instances, args.seed, rules=rules)
+        _quality_odd(30 if args.quick else args.instances // 2, args.seed, rules=rules)
     _speed()
     print(f"total bench time {time.perf_counter() - started:.1f} s")
 

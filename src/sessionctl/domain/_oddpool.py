@@ -5,7 +5,8 @@ groups. A grouping whose trio is T repeats at best r(T) + (k - 1) - v(G - T) pai
 counts the pairs of T who met. That is never below k - v: the groups holding a pair who never
 met form a matching of G. Nor need it be above k - v + 2: M's pairs, the people M leaves alone
 paired with each other (they all met), one of those joining a pair of M. Which of the three
-values is reached depends on T alone:
+values is reached depends on T alone (a pair kept apart by a rule counts as a pair who met:
+``met`` holds it, at a cost above any repeat's):
 
 - k - v needs r(T) = 0 and v(G - T) = v - 1 (a T holding an edge of G leaves G - T at most
   v - 1 pairs, and one without repeats three pairs). With an edge of T added, the matching of
@@ -14,8 +15,10 @@ values is reached depends on T alone:
   alone.
 - k - v + 1 needs r(T) = 1 and v(G - T) = v - 1, or r(T) = 0 and v(G - T) = v - 2. The first
   exists as soon as someone M leaves alone has a neighbour u in G: T = that person, u and u's
-  mate. If none has one, D is just these people, none with a neighbour, while the first kind
-  of T has its two ends in D with a neighbour each: only the second kind can remain.
+  mate (of all such T, the one whose pair who met costs least: a repeat rather than a pair
+  kept apart by a rule, whenever one of these T allows it). If none has one, D is just these
+  people, none with a neighbour, while the first kind of T has its two ends in D with a
+  neighbour each: only the second kind can remain.
 
 Whether v(G - T) reaches a number needs no new matching: drop from M the pairs touching T, and
 only a path ending at a former mate of T can augment the rest (any other would augment M), so
@@ -63,11 +66,21 @@ def fewer_repeats(
     found = trios.triangle([p for p in order if p in left_alone], extra=1)
     if found is not None or repeats <= least + 1:
         return found
-    for p in alone:
-        if (u := next((u for u in order if u != p and u not in met[p]), -1)) >= 0:
-            rest = mate[:]  # M less u's pair: v - 1, as many as such a trio allows
-            rest[u] = rest[mate[u]] = -1
-            return trios.groups((p, u, mate[u]), rest)
+    # The trio's one pair who are not free costs least: a repeat, not a rule, when it can.
+    cheapest = min(
+        (
+            (met[p].get(mate[u], 0), i, j, p, u)
+            for i, p in enumerate(alone)
+            for j, u in enumerate(order)
+            if u != p and u not in met[p] and mate[u] >= 0
+        ),
+        default=None,
+    )
+    if cheapest is not None:
+        *_, p, u = cheapest
+        rest = mate[:]  # M less u's pair: v - 1, as many as such a trio allows
+        rest[u] = rest[mate[u]] = -1
+        return trios.groups((p, u, mate[u]), rest)
     return trios.triangle(order, extra=2)
 
 

@@ -5,31 +5,35 @@ whatever the input order. The clock and the global random state are never read.
 
 A grouping's cost, by level (each level outweighs everything below it):
 
-1. repeats: pairs placed together who met in the counted history;
-2. extras: last round's extra of an enlarged group is an extra again when someone else could be;
-3. recency and teams, on one scale: a repeat whose latest meeting was the a-th most recent of the
+1. rules: pairs placed together whom a rule (``avoid``) keeps apart. A grouping that keeps
+   every rule beats any that breaks one, even at the price of repeats; when none keeps them
+   all, the fewest rules give way, and ``Result.gave_way`` names them;
+2. repeats: pairs placed together who met in the counted history;
+3. extras: last round's extra of an enlarged group is an extra again when someone else could be;
+4. recency and teams, on one scale: a repeat whose latest meeting was the a-th most recent of the
    R counted rounds costs ceil(R / a) (R for last round's pairs, fading to 1); a same-team pair
    costs 1. Team mixing never costs a repeat, yields to avoiding a clearly more recent repeat and
    decides between repeats of long ago (ranking recency strictly above teams would let "met 39,
    not 40, rounds ago" outweigh any amount of mixing);
-4. each repeat also costs its round's rank (1 oldest .. R newest): with nothing above to decide,
+5. each repeat also costs its round's rank (1 oldest .. R newest): with nothing above to decide,
    the least recent repeat wins.
 
 Search: a randomized greedy build (most constrained people first), then a swap local search.
 Up to _EXHAUSTIVE people, swaps try every partner, pairs also get a maximum "never met" matching
-(Edmonds' blossoms: no chain of re-pairings that saves a repeat is missed), and an iterated local
-search follows; larger rounds sample partners. When pairs leave one person over (one trio), a
-last check finds the trio that the fewest repeats need (_oddpool). So up to _EXHAUSTIVE people,
-pairs get the fewest repeats possible (the check's work is bounded too; random programs stay far
-below the bound). Effort is counted, never timed: timing would break determinism.
+(Edmonds' blossoms: no chain of re-pairings that saves a repeat is missed; a pair under a rule
+is no "never met" edge), and an iterated local search follows; larger rounds sample partners.
+When pairs leave one person over (one trio), a last check finds the trio that the fewest
+repeats need (_oddpool). So up to _EXHAUSTIVE people, pairs get the fewest repeats possible
+(the check's work is bounded too; random programs stay far below the bound). Effort is
+counted, never timed: timing would break determinism.
 """
 
 from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass, field
 from itertools import combinations
 
 from sessionctl.domain._blossom import max_matching
@@ -71,12 +75,17 @@ class PastRound:
 
 @dataclass(frozen=True)
 class Result:
-    """Groups (each sorted, the list sorted), a lone participant, extras and repeats."""
+    """Groups (each sorted, the list sorted), a lone participant, extras and repeats.
+
+    ``gave_way`` lists the rules the groups break, each as its sorted pair of keys, the list
+    sorted: empty whenever some grouping keeps every rule.
+    """
 
     groups: list[list[str]]
     no_match: list[str]
     extras: frozenset[str]
     repeated_pairs: int
+    gave_way: list[tuple[str, str]] = field(default_factory=list)
 
 
 def pair_history(
@@ -101,6 +110,7 @@ def form_groups(
     group_size: int,
     seed: int,
     lookback: int | None = None,
+    avoid: Collection[frozenset[str]] = (),
 ) -> Result:
     """Place every participant in exactly one group, or in ``no_match`` when alone.
 
@@ -111,6 +121,8 @@ def form_groups(
       round-robin (a pair becomes a trio), so sizes differ by at most one.
     - Repeats count only the ``lookback`` most recent rounds (``None``: all); the extras rule
       looks at the most recent round of ``history`` whatever ``lookback`` is.
+    - ``avoid`` holds rules: pairs of keys never placed in the same group when any grouping
+      allows it (level 1 above). A rule naming someone not taking part is ignored.
 
     Raises ``ValueError`` for a group size outside 2..6, a negative lookback or duplicate keys:
     programming errors, as the caller validates user input.
@@ -124,21 +136,32 @@ def form_groups(
     if len(people) <= 1:
         return Result(groups=[], no_match=keys, extras=frozenset(), repeated_pairs=0)
     rng = random.Random(seed)
-    search = _Search(people, history=history, group_size=group_size, lookback=lookback)
+    search = _Search(people, history=history, group_size=group_size, lookback=lookback, avoid=avoid)
     groups = search.solve(rng)
     extras = _choose_extras(groups, people=people, history=history, group_size=group_size, rng=rng)
-    repeats = _repeats(groups, search.met)
+    pairs = [(a, b) for g in groups for a, b in combinations(sorted(g), 2)]
     return Result(
         groups=sorted(sorted(keys[p] for p in g) for g in groups),
         no_match=[],
         extras=frozenset(keys[p] for p in extras),
-        repeated_pairs=repeats,
+        repeated_pairs=sum(search.repeat(a, b) for a, b in pairs),
+        gave_way=sorted((keys[a], keys[b]) for a, b in pairs if search.rule(a, b)),
     )
 
 
-def _repeats(groups: list[list[int]], met: list[dict[int, int]]) -> int:
-    """How many pairs within the groups met before."""
+def _nonfree(groups: list[list[int]], met: list[dict[int, int]]) -> int:
+    """How many pairs within the groups met before or are kept apart by a rule."""
     return sum(1 for g in groups for a, b in combinations(g, 2) if b in met[a])
+
+
+def _index_rules(avoid: Collection[frozenset[str]], index: dict[str, int]) -> set[tuple[int, int]]:
+    """The rules as pairs of indices, each once; rules naming someone absent are dropped."""
+    pairs = set()
+    for rule in avoid:
+        ends = sorted(index.get(key, -1) for key in rule)
+        if len(ends) == 2 and ends[0] >= 0:
+            pairs.add((ends[0], ends[1]))
+    return pairs
 
 
 def _count_rounds(history: Sequence[PastRound], lookback: int | None) -> list[PastRound]:
@@ -198,6 +221,7 @@ class _Search:
         history: Sequence[PastRound],
         group_size: int,
         lookback: int | None,
+        avoid: Collection[frozenset[str]] = (),
     ) -> None:
         n = len(people)
         self.n = n
@@ -212,10 +236,12 @@ class _Search:
         ranks = {order: r for r, order in enumerate(sorted({p.order for p in counted}), 1)}
         pairs = sum(s * (s - 1) // 2 for s in self.sizes)
         rounds = len(ranks)
-        self.team_unit = rounds * pairs + 1  # outweighs all level-4 costs together
-        self.extra_unit = self.team_unit * ((rounds + 1) * pairs + 1)  # outweighs levels 3-4
-        repeat_unit = self.extra_unit * (n + 1)  # outweighs all extras violations
-        # met[a][b]: the cost of a repeat between a and b; absent when they never met.
+        self.team_unit = rounds * pairs + 1  # outweighs all level-5 costs together
+        self.extra_unit = self.team_unit * ((rounds + 1) * pairs + 1)  # outweighs levels 4-5
+        self.repeat_unit = repeat_unit = self.extra_unit * (n + 1)  # outweighs all extras
+        # A pair's lower levels cost under 2 repeat units, extras under 1 in all.
+        self.rule_unit = repeat_unit * (2 * pairs + 2)
+        # met[a][b]: the cost of a and b together (a repeat, a rule or both); absent when free.
         self.met: list[dict[int, int]] = [{} for _ in range(n)]
         for past in counted:
             rank = ranks[past.order]
@@ -230,10 +256,20 @@ class _Search:
                 for a in costs:
                     self.met[a].update(costs)
                     del self.met[a][a]
+        for a, b in _index_rules(avoid, index):
+            self.met[a][b] = self.met[b][a] = self.met[a].get(b, 0) + self.rule_unit
         self.groups: list[list[int]] = []
         self.where = [0] * n
         self.prev_count: list[int] = []
         self.changed: set[int] = set()
+
+    def rule(self, a: int, b: int) -> bool:
+        """Whether a rule keeps ``a`` and ``b`` apart."""
+        return self.met[a].get(b, 0) >= self.rule_unit
+
+    def repeat(self, a: int, b: int) -> bool:
+        """Whether ``a`` and ``b`` met in the counted history."""
+        return self.met[a].get(b, 0) % self.rule_unit >= self.repeat_unit
 
     def solve(self, rng: random.Random) -> list[list[int]]:
         if len(self.sizes) == 1:
@@ -258,11 +294,17 @@ class _Search:
             fork = random.Random()
             fork.setstate(rng.getstate())
             trio = fewer_repeats(
-                grown, self.met, repeats=_repeats(best, self.met), work=_TRIO_WORK, rng=fork
+                grown, self.met, repeats=_nonfree(best, self.met), work=_TRIO_WORK, rng=fork
             )
             if trio is not None:
+                # Fewer pairs that are not free can still break more rules: keep the better.
+                self._place(best)
+                best_cost = self._total()
                 self._place(trio)
-                best, budget = self._iterate(self._improve(max(budget, _POLISH), rng), rng)
+                found, budget = self._iterate(self._improve(max(budget, _POLISH), rng), rng)
+                self._place(found)
+                if self._total() < best_cost:
+                    best = found
         return best
 
     def _iterate(self, budget: int, rng: random.Random) -> tuple[list[list[int]], int]:
