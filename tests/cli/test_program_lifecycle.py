@@ -256,7 +256,8 @@ def busy(
     monkeypatch: pytest.MonkeyPatch,
 ) -> int:
     """coffee with a done round (answers, groups, match emails, a reply read from the inbox),
-    an open one of a weekly series and a pairing rule; lunch beside it. Returns coffee's open round."""
+    an open one of a weekly series and a pairing rule; lunch beside it. Returns coffee's open
+    round."""
     box = mailbox.Maildir(isolated / "Maildir", create=True)
     monkeypatch.setenv("SESSIONCTL_INBOX", f"maildir:{isolated / 'Maildir'}")
     _program(cli, "coffee", "--reply-to", "answers@example.com")

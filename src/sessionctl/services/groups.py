@@ -150,14 +150,17 @@ def history(s: Session, p: Program, *, before: Round) -> History:
 
 
 def form(s: Session, r: Round, p: Program) -> tuple[list[Member], Result]:
-    """The groups the round forms now, from its stored seed: the same inputs, the same groups."""
+    """The groups the round forms now, from its stored seed: the same inputs, the same groups.
+    The pairing rules between its participants are kept whenever any grouping allows it."""
     people = participants(s, r, p)
+    rules = pairing.rules_between(s, r.program_id, (m.id or 0 for m in people))
     result = form_groups(
         [Participant(str(m.id), m.team) for m in people],
         history=history(s, p, before=r).rounds,
         group_size=p.group_size,
         seed=r.seed,
         lookback=p.lookback,
+        avoid=[frozenset((str(a.member_a), str(a.member_b))) for a in rules],
     )
     return people, result
 

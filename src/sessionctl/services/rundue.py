@@ -363,7 +363,11 @@ def _match(db: Database, r: Round, p: Program, *, now: datetime) -> str | None:
         _add_messages(s, current.id, lonely, kind="no_match", sender=program.sender, now=now)
         current.status, current.matched_at = Status.DONE, now
         s.add(current)
-    return _match_summary(len(people), len(result.groups), len(lonely))
+    summary = _match_summary(len(people), len(result.groups), len(lonely))
+    if result.gave_way:  # the admin hears of it where cron mails the output; groups says why
+        rules = plural(len(result.gave_way), "pairing rule")
+        summary += f", {rules} gave way (see 'sessionctl groups {r.id}')"
+    return summary
 
 
 def _matchable(r: Round, *, now: datetime) -> bool:
