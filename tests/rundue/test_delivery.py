@@ -159,6 +159,7 @@ def test_451_is_retried_after_the_backoff_until_everything_arrives(
         "opened": [],
         "matched": [],
         "missed": [],
+        "reminded": [],
         "sent": 0,
         "failed": 0,
         "retrying": 2,

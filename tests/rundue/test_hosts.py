@@ -120,6 +120,7 @@ def test_run_due_json_names_each_holder(
         "opened": [],
         "matched": [],
         "missed": [],
+        "reminded": [],
         "sent": 0,
         "failed": 0,
         "retrying": 0,

@@ -19,7 +19,7 @@ from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import format_local, load_zone
 from sessionctl.domain.words import noun_for, plural
 from sessionctl.errors import RunError
-from sessionctl.services import groups, icebreakers, membership, responses
+from sessionctl.services import groups, icebreakers, membership, reminders, responses
 from sessionctl.services.programs import sender_note
 from sessionctl.services.scheduling import extend_series
 from sessionctl.store import maintenance
@@ -39,6 +39,7 @@ class RunReport:
     opened: list[int] = field(default_factory=list)
     matched: list[int] = field(default_factory=list)
     missed: list[int] = field(default_factory=list)
+    reminded: list[int] = field(default_factory=list)  # rounds whose reminders were made
     sent: int = 0
     failed: int = 0
     retrying: int = 0
@@ -54,7 +55,7 @@ class RunReport:
 
     @property
     def did_work(self) -> bool:
-        return bool(self.opened or self.matched or self.missed or self.sent)
+        return bool(self.opened or self.matched or self.missed or self.reminded or self.sent)
 
     @property
     def blocked(self) -> bool:
@@ -71,6 +72,7 @@ class RunReport:
             "opened": self.opened,
             "matched": self.matched,
             "missed": self.missed,
+            "reminded": self.reminded,
             "sent": self.sent,
             "failed": self.failed,
             "retrying": self.retrying,
@@ -192,8 +194,11 @@ def _run(
         if summary is not None:
             report.matched.append(r.id or 0)
             report.lines.append(f"{_name(r, p)}: {summary}")
+    for sent in reminders.queue(db, now=clock()):
+        report.reminded.append(sent.round_id)
+        report.lines.append(f"round {sent.round_id} ({sent.program}): {_reminders(sent.count)}")
     for d in outbox.drop_unanswerable(db):
-        what = noun_for(d.count, "opt-in message")
+        what = noun_for(d.count, _KIND_NOUNS.get(d.kind, "message"))
         report.lines.append(
             f"round {d.round_id} ({d.program}): {d.count} unsent {what} dropped, "
             f"the round is {d.status}"
@@ -257,6 +262,10 @@ def _preview(db: Database, report: RunReport, *, now: datetime) -> RunReport:
             people = len(groups.participants(s, r, p))
             report.matched.append(r.id or 0)
             report.lines.append(f"would match {_name(r, p)}: {plural(people, 'participant')}")
+        for sent in reminders.preview(s, now=now):
+            report.reminded.append(sent.round_id)
+            name = f"round {sent.round_id} ({sent.program})"
+            report.lines.append(f"would remind {name}: {_reminders(sent.count)}")
         pending = outbox.pending_due(s, now=now)
         if pending:
             report.lines.append(f"would send {plural(pending, 'pending message')}")
@@ -403,6 +412,13 @@ def _message_rows(
         }
         for member_id in member_ids
     ]
+
+
+_KIND_NOUNS = {"opt_in": "opt-in message", "reminder": "reminder", "notice": "change notice"}
+
+
+def _reminders(count: int) -> str:
+    return plural(count, "reminder")
 
 
 def _name(r: Round, p: Program) -> str:
