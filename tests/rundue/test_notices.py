@@ -270,3 +270,21 @@ def test_the_notice_template_previews_the_round_as_it_is(cli: Invoke, server: Sm
     cancelled = _lines(cli, "program", "template", "coffee", "notice", "--preview")
     assert "Subject: Coffee : le tour 1 est annulé" in cancelled
     assert "Le tour 1 de Coffee est annulé." in cancelled
+
+
+def test_a_member_who_leaves_before_the_notice_goes_gets_none(
+    cli: Invoke, server: SmtpServer
+) -> None:
+    round_id = _open_round(cli, ["ana@example.com", "bo@example.com"])
+    ok(cli("update", str(round_id), "--match", "2026-06-11 10:00"))
+    ok(cli("member", "remove", "coffee", "bo@example.com"))
+    before = len(handler_of(server).received)
+
+    assert _lines(cli, "run-due") == ["messages: 1 sent"]
+    assert sorted(_received(server, since=before)) == ["ana@example.com"]
+    [dropped] = [m for m in messages(cli, str(round_id)) if m["status"] == "failed"]
+    assert (dropped["email"], dropped["kind"], dropped["last_error"]) == (
+        "bo@example.com",
+        "notice",
+        "not sent: the member left the program",
+    )
