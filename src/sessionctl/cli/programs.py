@@ -113,7 +113,7 @@ _REMINDER = _Setting(
     metavar="HOURS",
     min=0,  # domain.validation.REMINDER_HOURS
     max=24 * 14,
-    text="Hours before the match to remind who has not answered, 0 (none) to 336",
+    text="Hours before the match to remind those who have not answered, 0 (none) to 336",
     default="24",
 )
 _REMINDER_BELOW = _Setting(

@@ -66,9 +66,9 @@ def template(
     X-Sessionctl-Test header, recorded nowhere. Links in both are look-alikes that answer
     nothing.
 
-    The kinds: opt_in invites to a round; reminder goes, before the match, to who has not
-    answered (program set --reminder); notice tells who was invited that an open round's
-    match time moved or that it was cancelled; match and no_match give the result.
+    The kinds: opt_in invites members to a round; reminder goes before the match to those
+    who have not answered (program set --reminder); notice tells those invited that an open
+    round's match time moved or that it was cancelled; match and no_match give the result.
 
     Templates use $placeholders; an unknown one is refused and $$ is a dollar sign:
 
