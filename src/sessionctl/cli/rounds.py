@@ -113,7 +113,7 @@ def update(
     With --following, the later rounds of its series move too. A planned round can change its
     opt-in, match and zone; an open round only its match time. When an open round's match
     moves, each member its opt-in went to gets a change notice with the new time at the next
-    run-due, unless --quiet (or --match now: the match emails follow at once). The JSON gains
+    run-due, unless --quiet (or --match now: its match emails follow then). The JSON gains
     notices: how many members will get one.
 
     \b
