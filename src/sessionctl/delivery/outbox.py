@@ -105,10 +105,17 @@ def _stale() -> Any:
     return asks | stale_notice
 
 
+def _left() -> Any:
+    """Notices and reminders of members who left since they were made."""
+    gone = select(Member.id).where(~col(Member.active))
+    return col(Message.kind).in_(["notice", "reminder"]) & col(Message.member_id).in_(gone)
+
+
 def drop_unanswerable(db: Database) -> list[Dropped]:
     """Fail the unsent messages (e.g. waiting for a retry) that rounds no longer open make
     pointless (see ``_stale``), and the notices and reminders of members who left since they
-    were made. Only the first are reported: a leaver's messages go as their opt-in does."""
+    were made. Only the first are reported: a leaver's go quietly, as their waiting opt-in
+    does when they leave."""
     with db.session(write=True) as s:
         rows = s.exec(
             select(Message, Round.status, Program.name)
@@ -126,11 +133,9 @@ def drop_unanswerable(db: Database) -> list[Dropped]:
             )
             s.add(m)
             counts[m.round_id, program, status, m.kind] += 1
-        gone = select(Member.id).where(~col(Member.active))
         s.exec(  # type: ignore[call-overload]
             update(Message)
-            .where(col(Message.status) == "pending", col(Message.kind).in_(["notice", "reminder"]))
-            .where(col(Message.member_id).in_(gone))
+            .where(col(Message.status) == "pending", _left())
             .values(status="failed", last_error="not sent: the member left the program")
         )
     return [Dropped(*key, count) for key, count in sorted(counts.items())]
@@ -143,7 +148,7 @@ def pending_due(s: Session, *, now: datetime) -> int:
         .select_from(Message)
         .join(Round, col(Message.round_id) == Round.id)
         .where(Message.status == "pending", col(Message.next_attempt_at) <= now)
-        .where(~_stale())
+        .where(~_stale(), ~_left())
     )
     return s.exec(query).one()
 
