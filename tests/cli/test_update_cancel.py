@@ -432,6 +432,21 @@ def test_open_round_match_moves(
     assert _rounds(cli) == _sorted_by_match(_expect(before, {1: change}))
 
 
+def test_open_round_change_says_what_notice_it_sends(
+    cli: Invoke, before: list[dict[str, Any]]
+) -> None:
+    _open_by_run_due(cli)  # no members: the opt-in went to nobody
+    result = _ok(cli("update", "1", "--match", "2026-11-29 18:00"))
+    assert result.stdout.splitlines() == [
+        "Round 1 updated: coffee-paris, opt-in Wed 2026-11-25 13:00 CET, "
+        "match Sun 2026-11-29 18:00 CET.",
+        "Round 1: no change notice, no member has had its opt-in.",
+    ]
+    quiet = _ok(cli("cancel", "1", "--following", "--quiet"))
+    assert quiet.stdout.splitlines()[0] == "4 rounds cancelled:"
+    assert quiet.stdout.splitlines()[-1] == "Round 1: no change notice (--quiet)."
+
+
 def test_open_round_match_in_the_past_is_refused(cli: Invoke, before: list[dict[str, Any]]) -> None:
     _open_by_run_due(cli)
     opened = _rounds(cli)

@@ -229,10 +229,10 @@ def outcome(result: Outcome, *, as_json: bool, verb: str, many: bool) -> None:
         width = console.out().width
         console.show(table(result.rounds, zone=None, show_program=False, width=width))
     for sent in result.notices or ():
-        console.line(notice_line(sent))
+        console.line(_notice_line(sent))
 
 
-def notice_line(sent: Notices) -> str:
+def _notice_line(sent: Notices) -> str:
     """What a change of an open round sends its members, in one sentence."""
     start = f"Round {sent.round_id}: "
     if sent.silence == "quiet":
@@ -240,7 +240,7 @@ def notice_line(sent: Notices) -> str:
     if sent.silence == "now":
         return start + "no change notice, its match emails follow at the next run-due."
     if not sent.count:
-        return start + "no change notice, its opt-in went to nobody yet."
+        return start + "no change notice, no member has had its opt-in."
     return start + f"{plural(sent.count, 'member')} will get a change notice at the next run-due."
 
 
