@@ -25,7 +25,7 @@ TREE = _walk(typer.main.get_command(app))
 PATHS = [path for path, _ in TREE]
 GROUPS = [path for path, command in TREE if hasattr(command, "commands")]
 SETTINGS = ["--tz", "--opt-in / --no-opt-in", "--group-size", "--title", "--sender"]
-SETTINGS += ["--link-base", "--grace-hours", "--lookback"]
+SETTINGS += ["--link-base", "--grace-hours", "--lookback", "--reminder ", "--reminder-below"]
 
 
 def _help(cli: Invoke, path: tuple[str, ...]) -> str:
@@ -75,6 +75,8 @@ def test_program_add_says_the_default_of_each_setting(cli: Invoke) -> None:
         "--sender EMAIL": "sessionctl@localhost",
         "--grace-hours N": "24",
         "--lookback N|all": "all",
+        "--reminder HOURS": "24",
+        "--reminder-below PERCENT|median": "median",
     }
     for term, default in defaults.items():
         assert options[term].endswith(f"(default: {default})."), term

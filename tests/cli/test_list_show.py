@@ -118,6 +118,7 @@ def test_list_json_all_programs_by_match_time(cli: Invoke, seeded: list[dict[str
             "opted_in": 0,
             "declined": 0,
             "no_answer": 0,
+            "reminded": 0,
         }
         data = {**base, **fields}
         data["color"] = colors[data["id"]]

@@ -1,4 +1,5 @@
-"""The grace window and the matching lookback are program settings that run-due honours."""
+"""The grace window, the matching lookback and the reminder are program settings that run-due
+honours."""
 
 from __future__ import annotations
 
@@ -21,9 +22,44 @@ def test_grace_and_lookback_are_set_and_shown(cli: Invoke) -> None:
     assert (back["grace_hours"], back["lookback"]) == (48, None)
 
 
+def test_reminder_settings_are_set_shown_and_cleared(cli: Invoke) -> None:
+    added = cli("program", "add", "coffee", "--tz", "UTC", "--reminder", "12", "--json")
+    assert added.code == 0, added.stderr
+    assert (added.json()["reminder_hours"], added.json()["reminder_below"]) == (12, None)
+    changed = cli("program", "set", "coffee", "--reminder", "48", "--reminder-below", "60%")
+    assert changed.code == 0, changed.stderr
+    shown = cli("program", "show", "coffee", "--json").json()
+    assert (shown["reminder_hours"], shown["reminder_below"]) == (48, 60)
+    rows = [line.rstrip() for line in cli("program", "show", "coffee").stdout.splitlines()]
+    assert "reminder    48 h before the match, when under 60% joined" in rows
+
+    back = cli("program", "set", "coffee", "--reminder-below", "median", "--json").json()
+    assert (back["reminder_hours"], back["reminder_below"]) == (48, None)
+    rows = [line.rstrip() for line in cli("program", "show", "coffee").stdout.splitlines()]
+    assert "reminder    48 h before the match, when fewer joined than usual (median)" in rows
+    off = cli("program", "set", "coffee", "--reminder", "0", "--json").json()
+    assert off["reminder_hours"] == 0
+    rows = [line.rstrip() for line in cli("program", "show", "coffee").stdout.splitlines()]
+    assert "reminder    none" in rows
+
+
 @pytest.mark.parametrize(
     ("option", "value", "message"),
     [
+        ("--reminder", "337", "--reminder: must be 0 to 336 (got 337)"),
+        ("--reminder", "soon", "--reminder: must be a whole number (got 'soon')"),
+        (
+            "--reminder-below",
+            "0",
+            "--reminder-below: invalid percentage '0': give 1 to 100, or median for the "
+            "program's usual share",
+        ),
+        (
+            "--reminder-below",
+            "101",
+            "--reminder-below: invalid percentage '101': give 1 to 100, or median for the "
+            "program's usual share",
+        ),
         ("--grace-hours", "0", "--grace-hours: must be 1 to 336 (got 0)"),
         (
             "--lookback",

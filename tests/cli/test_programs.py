@@ -27,6 +27,8 @@ def _program(**changes: Any) -> dict[str, Any]:
         "icebreakers": None,
         "members": 0,
         "archived": False,
+        "reminder_hours": 24,
+        "reminder_below": None,
     }
     return {**data, **changes}
 
@@ -77,6 +79,7 @@ def test_add_prints_sentence_and_settings(cli: Invoke) -> None:
         "bounces     3 hard bounces in a row deactivate",
         "language    en",
         "starters    default",
+        "reminder    24 h before the match, when fewer joined than usual (median)",
         "members     0",
     ]
 
@@ -335,6 +338,8 @@ def test_list_json_is_sorted_by_name_and_counts_active_members(cli: Invoke) -> N
             "icebreakers": None,
             "members": 0,
             "archived": False,
+            "reminder_hours": 24,
+            "reminder_below": None,
         },
     ]
 
@@ -388,6 +393,7 @@ def test_show_human(cli: Invoke) -> None:
         "bounces     3 hard bounces in a row deactivate",
         "language    en",
         "starters    default",
+        "reminder    24 h before the match, when fewer joined than usual (median)",
         "members     0",
     ]
 

@@ -56,6 +56,7 @@ def _round(**fields: Any) -> dict[str, Any]:
         "opted_in": 0,
         "declined": 0,
         "no_answer": 0,
+        "reminded": 0,
     }
     unknown = set(fields) - set(data)
     assert not unknown, unknown
@@ -130,6 +131,7 @@ def test_one_off_with_opt_in_prints_the_cli_md_shape(cli: Invoke) -> None:
     assert list(created[0]) == [
         "id", "number", "program", "status", "timezone", "opt_in_at", "match_at", "opened_at",
         "matched_at", "repeat", "series", "color", "invited", "opted_in", "declined", "no_answer",
+        "reminded",
     ]  # fmt: skip
     assert _without_colors(created) == [
         _round(opt_in_at="2026-12-01T09:00:00+01:00", match_at="2026-12-03T09:00:00+01:00")

@@ -27,6 +27,8 @@ def test_program_add_then_list_as_json(cli: Invoke) -> None:
             "icebreakers": None,
             "members": 0,
             "archived": False,
+            "reminder_hours": 24,
+            "reminder_below": None,
         }
     ]
 

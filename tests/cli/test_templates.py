@@ -30,6 +30,8 @@ def test_custom_subject_and_body_are_used_and_the_rest_stays_default(
         ("opt_in", False),
         ("match", True),
         ("no_match", False),
+        ("notice", False),
+        ("reminder", False),
     ]
     assert shown[1]["subject"] == "$program: meet $name"
 
@@ -63,8 +65,9 @@ def test_reset_goes_back_to_the_default(cli: Invoke) -> None:
 
 def test_an_unknown_kind_is_refused(cli: Invoke) -> None:
     assert cli("program", "add", "coffee").code == 0
-    result = cli("program", "template", "coffee", "reminder", "--subject", "x")
+    result = cli("program", "template", "coffee", "invitation", "--subject", "x")
     assert (result.code, result.stdout) == (2, "")
-    assert (
-        result.stderr == "error: invalid message kind 'reminder': use opt_in, match or no_match\n"
+    assert result.stderr == (
+        "error: invalid message kind 'invitation': "
+        "use opt_in, match, no_match, notice or reminder\n"
     )

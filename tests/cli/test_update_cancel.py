@@ -115,6 +115,9 @@ def test_seed_is_what_the_tests_assume(before: list[dict[str, Any]], cli: Invoke
     assert _rounds(cli) == before
 
 
+QUIET = {"notices": 0}  # update and cancel say how many members get a change notice
+
+
 def _expect(before: list[dict[str, Any]], changes: dict[int, dict[str, Any]]) -> Any:
     """``before`` with ``changes`` applied per round id, in the same order."""
     return [{**r, **changes.get(r["id"], {})} for r in before]
@@ -131,14 +134,14 @@ def test_planned_round_opt_in_changes(cli: Invoke, before: list[dict[str, Any]])
     result = _ok(cli("update", "5", "--opt-in", "2026-12-02 10:00", "--json"))
     assert result.stderr == ""
     change = {"opt_in_at": "2026-12-02T10:00:00+01:00"}
-    assert result.json() == {**_by_id(before)[5], **change}
+    assert result.json() == {**_by_id(before)[5], **change, **QUIET}
     assert _rounds(cli) == _expect(before, {5: change})
 
 
 def test_planned_round_match_changes(cli: Invoke, before: list[dict[str, Any]]) -> None:
     result = _ok(cli("update", "5", "--match", "2026-12-06 18:00", "--json"))
     change = {"match_at": "2026-12-06T18:00:00+01:00"}
-    assert result.json() == {**_by_id(before)[5], **change}
+    assert result.json() == {**_by_id(before)[5], **change, **QUIET}
     assert _rounds(cli) == _sorted_by_match(_expect(before, {5: change}))
 
 
@@ -172,7 +175,7 @@ def test_planned_round_tz_alone_keeps_wall_times_and_moves_instants(
         "opt_in_at": "2026-12-01T09:00:00-05:00",
         "match_at": "2026-12-03T09:00:00-05:00",
     }
-    assert result.json() == {**_by_id(before)[5], **change}
+    assert result.json() == {**_by_id(before)[5], **change, **QUIET}
     old = _by_id(before)[5]
     for field in ("opt_in_at", "match_at"):
         assert _instant(change[field]) - _instant(old[field]) == timedelta(hours=6)
@@ -188,6 +191,7 @@ def test_planned_round_tz_with_match_reads_the_match_in_the_new_zone(
         "timezone": "Asia/Tokyo",
         "opt_in_at": "2026-12-01T09:00:00+09:00",
         "match_at": "2026-12-03T20:00:00+09:00",
+        **QUIET,
     }
 
 
@@ -195,7 +199,7 @@ def test_planned_round_without_opt_in_changes_its_match(
     cli: Invoke, before: list[dict[str, Any]]
 ) -> None:
     result = _ok(cli("update", "6", "--match", "2026-12-06 10:00", "--json"))
-    assert result.json() == {**_by_id(before)[6], "match_at": "2026-12-06T10:00:00+01:00"}
+    assert result.json() == {**_by_id(before)[6], "match_at": "2026-12-06T10:00:00+01:00", **QUIET}
 
 
 def test_update_says_when_it_moved_a_time(cli: Invoke, before: list[dict[str, Any]]) -> None:
@@ -301,7 +305,7 @@ def test_series_round_without_following_changes_only_that_round(
 ) -> None:
     result = _ok(cli("update", "3", "--match", "2026-12-12 10:00", "--json"))
     change = {"match_at": "2026-12-12T10:00:00+01:00"}
-    assert result.json() == {**_by_id(before)[3], **change}  # one object, not an array
+    assert result.json() == {**_by_id(before)[3], **change, **QUIET}  # one object, not a list
     assert _rounds(cli) == _expect(before, {3: change})
 
 
@@ -316,7 +320,7 @@ def test_following_moves_later_rounds_and_leaves_earlier_ones(
         4: {"match_at": "2026-12-19T10:00:00+01:00"},
     }
     old = _by_id(before)
-    assert result.json() == [{**old[i], **changes[i]} for i in (2, 3, 4)]
+    assert result.json() == [{**old[i], **changes[i], **QUIET} for i in (2, 3, 4)]
     after = _rounds(cli)
     assert after == _sorted_by_match(_expect(before, changes))
     assert _by_id(after)[1] == old[1]  # the earlier round of the series is untouched
@@ -424,8 +428,23 @@ def test_open_round_match_moves(
     result = _ok(cli("update", "1", "--match", match, "--json"))
     assert result.stderr == ""
     change = {"status": "open", "opened_at": NOW_PARIS, "match_at": expected}
-    assert result.json() == {**_by_id(before)[1], **change}
+    assert result.json() == {**_by_id(before)[1], **change, **QUIET}
     assert _rounds(cli) == _sorted_by_match(_expect(before, {1: change}))
+
+
+def test_open_round_change_says_what_notice_it_sends(
+    cli: Invoke, before: list[dict[str, Any]]
+) -> None:
+    _open_by_run_due(cli)  # no members: the opt-in went to nobody
+    result = _ok(cli("update", "1", "--match", "2026-11-29 18:00"))
+    assert result.stdout.splitlines() == [
+        "Round 1 updated: coffee-paris, opt-in Wed 2026-11-25 13:00 CET, "
+        "match Sun 2026-11-29 18:00 CET.",
+        "Round 1: no change notice, no member has had its opt-in.",
+    ]
+    quiet = _ok(cli("cancel", "1", "--following", "--quiet"))
+    assert quiet.stdout.splitlines()[0] == "4 rounds cancelled:"
+    assert quiet.stdout.splitlines()[-1] == "Round 1: no change notice (--quiet)."
 
 
 def test_open_round_match_in_the_past_is_refused(cli: Invoke, before: list[dict[str, Any]]) -> None:
@@ -520,7 +539,7 @@ def test_cancel_a_planned_round(cli: Invoke, before: list[dict[str, Any]]) -> No
 
 def test_cancel_json(cli: Invoke, before: list[dict[str, Any]]) -> None:
     result = _ok(cli("cancel", "6", "--json"))
-    assert result.json() == {**_by_id(before)[6], "status": "cancelled"}
+    assert result.json() == {**_by_id(before)[6], "status": "cancelled", **QUIET}
 
 
 def test_cancel_an_open_round(cli: Invoke, before: list[dict[str, Any]]) -> None:

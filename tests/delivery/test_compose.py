@@ -480,3 +480,32 @@ def test_program_template_help_documents_every_placeholder() -> None:
 
     for name in PLACEHOLDERS:
         assert f"${name} " in doc or f"${name}:" in doc, name
+
+
+def test_a_notice_says_what_changed_and_asks_for_an_answer_only_while_the_round_takes_one() -> None:
+    custom = {Kind.NOTICE: ("$program: $change", "Round $round $change.\n\nStill:\n$links\n")}
+    moved = compose(_envelope(kind=Kind.NOTICE, match_at="Thursday 11 June 2026, 10:00 CEST"))
+    cancelled = compose(
+        _envelope(
+            kind=Kind.NOTICE, cancelled=True, answers_open=False, join_url=None, skip_url=None
+        ),
+        templates=custom,
+    )
+    closed_fr = compose(
+        _envelope(kind=Kind.NOTICE, language="fr", cancelled=True, answers_open=False)
+    )
+
+    assert moved["Subject"] == (
+        "Coffee Paris: round 12 now forms its groups on Thursday 11 June 2026, 10:00 CEST"
+    )
+    assert "Join this round: https://coffee.example.com/r?t=join-token&a=1\n" in _text(
+        moved, "plain"
+    )
+    assert cancelled["Subject"] == "Coffee Paris: is cancelled"
+    text = _text(cancelled, "plain")
+    assert text.startswith("Round 12 is cancelled.\n\n-- \n")  # "Still:" and $links left out
+    assert "Still" not in _text(cancelled, "html")
+    assert closed_fr["Subject"] == "Coffee Paris : le tour 12 est annulé"
+    # Other kinds have no change to tell.
+    other = compose(_envelope(), templates={Kind.OPT_IN: ("[$change]", "$links\n")})
+    assert other["Subject"] == "[]"

@@ -163,6 +163,61 @@ CASES = {
         {},
         ("Aucun prochain tour n'est encore prévu",),
     ),
+    "notice-moved": Case(
+        _env(
+            Kind.NOTICE,
+            match_at="Thursday 11 June 2026, 10:00 CEST",
+            join_url=f"{BASE}/answer/j0in",
+            skip_url=f"{BASE}/answer/sk1p",
+        ),
+        {"Join this round": f"{BASE}/answer/j0in", "Skip this round": f"{BASE}/answer/sk1p"},
+        (
+            "Round 12 of Coffee <Paris> & friends now forms its groups on "
+            "Thursday 11 June 2026, 10:00 CEST.",
+            "Answers still count until then, and you can change yours:",
+        ),
+    ),
+    "notice-cancelled-fr": Case(
+        _env(Kind.NOTICE, language="fr", cancelled=True, answers_open=False, replies=True),
+        {},
+        (
+            "Bonjour <script>alert(1)</script>,",
+            "Le tour 12 de Coffee <Paris> & friends est annulé.",
+        ),
+    ),
+    "reminder-links-and-page": Case(
+        _env(
+            Kind.REMINDER,
+            join_url=f"{BASE}/answer/j0in",
+            skip_url=f"{BASE}/answer/sk1p",
+            manage_url=MANAGE,
+            replies=True,
+        ),
+        {
+            "Join this round": f"{BASE}/answer/j0in",
+            "Skip this round": f"{BASE}/answer/sk1p",
+            MANAGE: MANAGE,
+        },
+        (
+            "The groups of round 12 of Coffee <Paris> & friends are formed on "
+            "Wednesday 10 June 2026, 09:00 CEST, and we have not heard from you yet.",
+            "Or reply to this email with yes or no.",
+        ),
+    ),
+    "reminder-replies-only-fr": Case(
+        _env(
+            Kind.REMINDER,
+            language="fr",
+            match_at="mercredi 10 juin 2026, 09:00 CEST",
+            replies=True,
+            reply_to="answers@example.com",
+        ),
+        {},
+        (
+            "seront formés le mercredi 10 juin 2026, 09:00 CEST",
+            "Répondez à cet e-mail par oui ou par non.",
+        ),
+    ),
     "custom-match": Case(
         _env(Kind.MATCH, group=(BOB, CHLOE), icebreaker=ICEBREAKER, manage_url=MANAGE),
         {
@@ -287,7 +342,11 @@ def test_each_message_fits_links_where_it_should_and_fetches_nothing(
     assert _flat(case.env.program_title) in shown  # the header
 
 
-@pytest.mark.parametrize("name", ["opt_in-links", "match-three", "no_match-next"])
+EVERY_KIND = ["opt_in-links", "match-three", "no_match-next", "notice-moved"]
+EVERY_KIND += ["notice-cancelled-fr", "reminder-links-and-page"]
+
+
+@pytest.mark.parametrize("name", EVERY_KIND)
 def test_dark_mode_keeps_every_text_readable(browser: Any, tmp_path: Path, name: str) -> None:
     _, page = _parts(CASES[name])
     _show(browser, page, folder=tmp_path, width=375, dark=True)
@@ -329,7 +388,7 @@ def test_the_text_part_says_what_the_html_does(browser: Any, tmp_path: Path) -> 
     )
 
 
-@pytest.mark.parametrize("name", ["opt_in-links", "match-three", "no_match-next"])
+@pytest.mark.parametrize("name", EVERY_KIND)
 def test_a_phone_screenshot_of_each_kind(browser: Any, tmp_path: Path, name: str) -> None:
     _, page = _parts(CASES[name])
     _show(browser, page, folder=tmp_path, width=375)

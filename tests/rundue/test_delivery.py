@@ -160,6 +160,7 @@ def test_451_is_retried_after_the_backoff_until_everything_arrives(
         "matched": [],
         "missed": [],
         "late": [],
+        "reminded": [],
         "sent": 0,
         "failed": 0,
         "retrying": 2,

@@ -121,6 +121,7 @@ def test_run_due_json_names_each_holder(
         "matched": [],
         "missed": [],
         "late": [],
+        "reminded": [],
         "sent": 0,
         "failed": 0,
         "retrying": 0,

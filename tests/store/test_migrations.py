@@ -162,6 +162,8 @@ def test_database_at_an_earlier_revision_is_upgraded_on_first_use(
         "icebreakers": None,
         "members": 1,
         "archived": False,
+        "reminder_hours": 24,
+        "reminder_below": None,
     }
     assert _version() == [(schema.HEAD,)]
     assert cli("member", "list", "coffee-paris", "--all", "--json").json() == [

@@ -108,6 +108,22 @@ _ICEBREAKERS = _Setting(
     text="Conversation starters for match emails, one per line; default: the shipped list",
     default="the shipped list",
 )
+_REMINDER = _Setting(
+    "--reminder",
+    metavar="HOURS",
+    min=0,  # domain.validation.REMINDER_HOURS
+    max=24 * 14,
+    text="Hours before the match to remind those who have not answered, 0 (none) to 336",
+    default="24",
+)
+_REMINDER_BELOW = _Setting(
+    "--reminder-below",
+    metavar="PERCENT|median",
+    parser=values.reminder_below,
+    text="Remind only when fewer of the invited than this joined; median: the program's usual "
+    "share over its last 10 rounds, 50 before it has any",
+    default="median",
+)
 
 
 @app.command("add")
@@ -126,6 +142,8 @@ def add(
     bounce_limit: Annotated[int | None, _BOUNCE_LIMIT.adding] = None,
     language: Annotated[str | None, _LANGUAGE.adding] = None,
     icebreakers: Annotated[str | None, _ICEBREAKERS.adding] = None,
+    reminder: Annotated[int | None, _REMINDER.adding] = None,
+    reminder_below: Annotated[str | None, _REMINDER_BELOW.adding] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Add a program.
@@ -150,6 +168,8 @@ def add(
         bounce_limit=bounce_limit,
         language=language,
         icebreakers=_starters(icebreakers),
+        reminder_hours=reminder,
+        reminder_below=reminder_below,
     )
     programs.check_new_program(name, changes=changes)  # bad input creates no database file
     db = state(ctx).database(create=True)
@@ -175,6 +195,8 @@ def set_(
     bounce_limit: Annotated[int | None, _BOUNCE_LIMIT.changing] = None,
     language: Annotated[str | None, _LANGUAGE.changing] = None,
     icebreakers: Annotated[str | None, _ICEBREAKERS.changing] = None,
+    reminder: Annotated[int | None, _REMINDER.changing] = None,
+    reminder_below: Annotated[str | None, _REMINDER_BELOW.changing] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Change a program's settings.
@@ -184,6 +206,7 @@ def set_(
     \b
     Example:
       sessionctl program set coffee-paris --group-size 3 --no-opt-in
+      sessionctl program set coffee-paris --reminder 48 --reminder-below 60
     """
     from sessionctl.services import programs
 
@@ -200,6 +223,8 @@ def set_(
         bounce_limit=bounce_limit,
         language=language,
         icebreakers=_starters(icebreakers),
+        reminder_hours=reminder,
+        reminder_below=reminder_below,
     )
     info = programs.set_program(state(ctx).database(), name, changes=changes)
     _emit(info, as_json=as_json, verb="updated")

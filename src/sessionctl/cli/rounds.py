@@ -13,6 +13,10 @@ RoundArg = Annotated[
 FollowingOpt = Annotated[
     bool, typer.Option("--following", help="Also apply to the later rounds of its series.")
 ]
+QuietOpt = Annotated[
+    bool,
+    typer.Option("--quiet", help="Send no change notice to the members invited to an open round."),
+]
 
 
 def schedule(
@@ -101,23 +105,28 @@ def update(
         ),
     ] = None,
     following: FollowingOpt = False,
+    quiet: QuietOpt = False,
     as_json: JsonOption = False,
 ) -> None:
     """Move a round to new times.
 
     With --following, the later rounds of its series move too. A planned round can change its
-    opt-in, match and zone; an open round only its match time.
+    opt-in, match and zone; an open round only its match time. When an open round's match
+    moves, each member its opt-in went to gets a change notice with the new time at the next
+    run-due, unless --quiet (or --match now: its match emails follow then). The JSON gains
+    notices: how many members will get one.
 
     \b
     Example:
       sessionctl update 12 --match now
       sessionctl update 12 --match "2026-06-11 14:00" --following
+      sessionctl update 12 --match "2026-06-12 10:00" --quiet
     """
     from sessionctl import clock
     from sessionctl.render import rounds as render
     from sessionctl.services import scheduling
 
-    req = scheduling.ChangeRequest(opt_in, match, tz, following)
+    req = scheduling.ChangeRequest(opt_in, match, tz, following, quiet)
     outcome = scheduling.update(state(ctx).database(), round_id, req, now=clock.now())
     render.outcome(outcome, as_json=as_json, verb="updated", many=following)
 
@@ -126,25 +135,28 @@ def cancel(
     ctx: typer.Context,
     round_id: RoundArg,
     following: FollowingOpt = False,
+    quiet: QuietOpt = False,
     as_json: JsonOption = False,
 ) -> None:
     """Cancel a round, so that nothing more is sent for it.
 
-    With --following, the later rounds of its series are cancelled too.
+    With --following, the later rounds of its series are cancelled too. Each member an open
+    round's opt-in went to gets a notice of the cancellation at the next run-due, unless
+    --quiet. The JSON gains notices: how many members will get one.
 
     \b
     Example:
       sessionctl cancel 12 --following
+      sessionctl cancel 12 --quiet
     """
     from sessionctl import clock
     from sessionctl.render import rounds as render
     from sessionctl.services import scheduling
-    from sessionctl.services.scheduling import Outcome
 
-    changed = scheduling.cancel(
-        state(ctx).database(), round_id, following=following, now=clock.now()
+    outcome = scheduling.cancel(
+        state(ctx).database(), round_id, following=following, now=clock.now(), quiet=quiet
     )
-    render.outcome(Outcome(rounds=changed), as_json=as_json, verb="cancelled", many=following)
+    render.outcome(outcome, as_json=as_json, verb="cancelled", many=following)
 
 
 def register(app: typer.Typer) -> None:

@@ -12,7 +12,10 @@ def template(
     name: Annotated[str, typer.Argument(metavar="NAME", help="Program name.")],
     kind: Annotated[
         str | None,
-        typer.Argument(metavar="KIND", help="opt_in, match or no_match (default: all kinds)."),
+        typer.Argument(
+            metavar="KIND",
+            help="opt_in, match, no_match, notice or reminder (default: all kinds).",
+        ),
     ] = None,
     subject: Annotated[
         str | None, typer.Option("--subject", metavar="TEXT", help="New subject template.")
@@ -63,6 +66,10 @@ def template(
     X-Sessionctl-Test header, recorded nowhere. Links in both are look-alikes that answer
     nothing.
 
+    The kinds: opt_in invites members to a round; reminder goes before the match to those
+    who have not answered (program set --reminder); notice tells those invited that an open
+    round's match time moved or that it was cancelled; match and no_match give the result.
+
     Templates use $placeholders; an unknown one is refused and $$ is a dollar sign:
 
     \b
@@ -71,9 +78,10 @@ def template(
       $round         the round's number within the program
       $opt_in_at     when the round opened for answers
       $match_at      when the groups are formed: the deadline to answer
-      $join_url      opt_in: the link to join (empty without a link base)
-      $skip_url      opt_in: the link to skip (empty without a link base)
-      $links         opt_in: how to answer: the links, reply words or whom to tell
+      $join_url      opt_in, reminder, notice: the link to join (empty without a link base)
+      $skip_url      opt_in, reminder, notice: the link to skip (empty without a link base)
+      $links         opt_in, reminder, notice: how to answer (links, reply words, whom to tell)
+      $change        notice: what changed, e.g. "is cancelled" or "now forms its groups on ..."
       $group         match: each partner on a line, as Name (team) <email>
       $group_mailto  match: a mailto: link to the whole group, with a ready subject
       $icebreaker    match: a conversation starter from the program's list
@@ -82,7 +90,8 @@ def template(
       $how_to_leave  how to pause or leave: page link, reply words or whom to write to
 
     A placeholder alone on the last line of a paragraph shows as buttons, a list or a note in
-    the HTML part, and leaves its paragraph out when it is empty. A body without $how_to_leave
+    the HTML part, and leaves its paragraph out when it is empty (as $links of a notice of a
+    cancelled round: answers are closed). A body without $how_to_leave
     gets it as a footer. The defaults follow the program's language (en or fr).
 
     \b
@@ -91,6 +100,7 @@ def template(
       sessionctl program template coffee-paris opt_in --body opt-in.txt
       sessionctl program template coffee-paris match --preview --member ana@example.com
       sessionctl program template coffee-paris opt_in --test-send me@example.com
+      sessionctl program template coffee-paris notice --preview --round 12
     """
     from sessionctl.cli.members import read_text
     from sessionctl.errors import InputError
@@ -112,7 +122,7 @@ def template(
     db = state(ctx).database()
     if kind is None:
         if changing:
-            raise InputError("give the KIND to change: opt_in, match or no_match")
+            raise InputError(f"give the KIND to change: {templates.KINDS}")
         infos = templates.show_templates(db, name)
     else:
         parsed = templates.parse_kind(kind)

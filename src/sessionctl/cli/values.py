@@ -50,6 +50,13 @@ def lookback(text: str) -> str:
     return text
 
 
+def reminder_below(text: str) -> str:
+    from sessionctl.domain import validation
+
+    _checked(validation.reminder_below, text)
+    return text
+
+
 def round_status(text: str) -> str:
     from sessionctl.domain.rounds import parse_status
 

@@ -1,4 +1,5 @@
-"""Compose the emails of a round: opt-in invitations, match announcements, "no match" notices.
+"""Compose the emails of a round: opt-in invitations, reminders, change notices, match
+announcements and "no match" messages.
 
 Every header value goes through ``_set_header``, which makes text inert first: RFC 2047 encoded
 words (``=?utf-8?q?X=0D=0ABcc:...?=``) are decoded here, again until none is left, and only then
@@ -48,6 +49,12 @@ class Kind(StrEnum):
     OPT_IN = "opt_in"
     MATCH = "match"
     NO_MATCH = "no_match"
+    NOTICE = "notice"  # the round's match time moved, or it was cancelled
+    REMINDER = "reminder"  # the match is near and the member has not answered
+
+
+ANSWERING = frozenset({Kind.OPT_IN, Kind.REMINDER, Kind.NOTICE})
+"""Kinds whose replies and links answer the round (a notice's only while it is open)."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +89,8 @@ class Envelope:
     language: str = "en"  # of the default templates and of the dates: "en" or "fr"
     icebreaker: str = ""  # match: a conversation starter for the group
     next_round: str | None = None  # when the program's next round opens, formatted; None: none
+    cancelled: bool = False  # notice: the round was cancelled (else its match time moved)
+    answers_open: bool = True  # the round still takes answers: its text may ask for one
 
 
 PLACEHOLDERS: tuple[str, ...] = (
@@ -99,6 +108,7 @@ PLACEHOLDERS: tuple[str, ...] = (
     "next_round",
     "manage_url",
     "how_to_leave",
+    "change",
 )
 """Every ``$placeholder`` a template may use, in the order error messages list them."""
 

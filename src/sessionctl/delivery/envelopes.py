@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select as sa_select
 from sqlmodel import col, func, select
 
-from sessionctl.delivery.compose import Envelope, Kind, Person
+from sessionctl.delivery.compose import ANSWERING, Envelope, Kind, Person
 from sessionctl.domain.dates import spoken
 from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import load_zone
@@ -52,7 +52,8 @@ class Envelopes:
         zone, language = load_zone(r.timezone), p.language
         kind = Kind(m.kind)
         place = self._place(r.id, member.id) if kind is Kind.MATCH else _Place([], "")
-        links = self._links(kind, member, r, p)
+        answering = _answering(kind, r)
+        links = self._links(member, r, p, answering=answering)
         return Envelope(
             kind=kind,
             sender=Person(p.sender or DEFAULT_SENDER, p.title),
@@ -73,18 +74,23 @@ class Envelopes:
             language=p.language,
             icebreaker=place.icebreaker,
             next_round=self._next_round(r, p),
+            cancelled=kind is Kind.NOTICE and r.status == Status.CANCELLED,
+            # Only a reminder or notice of a closed round says nothing of answering: what other
+            # kinds say stays as it was.
+            answers_open=answering or kind not in ANSWERING,
         )
 
-    def _links(self, kind: Kind, member: Member, r: Round, p: Program) -> dict[str, str]:
-        """The member's personal links, with a link base: join and skip (opt-in), the
-        one-click leave, and their page to pause or leave."""
+    def _links(self, member: Member, r: Round, p: Program, *, answering: bool) -> dict[str, str]:
+        """The member's personal links, with a link base: join and skip (``answering``: an
+        opt-in, or a reminder or notice of a round that takes answers), the one-click leave,
+        and their page to pause or leave."""
         if not p.link_base or self.link_secret is None:
             return {}
         assert r.id is not None and member.id is not None
         bound = binding(r, member)
         leave = self._sign(Claim(r.id, member.id, False, leave=True), bound)
         links = {"leave": f"{p.link_base}/leave/{leave}", "manage": f"{p.link_base}/me/{leave}"}
-        if kind is Kind.OPT_IN:
+        if answering:
             links["join"] = (
                 f"{p.link_base}/answer/{self._sign(Claim(r.id, member.id, True), bound)}"
             )
@@ -126,6 +132,14 @@ class Envelopes:
                 else spoken(first[0] or first[1], load_zone(first[2]), language=p.language)
             )
         return self._next[r.id]
+
+
+def _answering(kind: Kind, r: Round) -> bool:
+    """The message may ask for an answer: an opt-in always (as a preview shows it), a reminder
+    or notice while the round is planned or open (a notice of a cancellation asks nothing)."""
+    if kind is Kind.OPT_IN:
+        return True
+    return kind in ANSWERING and r.status in (Status.PLANNED, Status.OPEN)
 
 
 def _load_places(db: Database, round_id: int) -> dict[int, _Place]:

@@ -14,6 +14,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, func, select, update
@@ -55,50 +56,99 @@ class _Work:
     program: Program
 
 
-def new_message_id(*, round_id: int, member_id: int, kind: str, sender: str | None) -> str:
+def new_message_id(
+    *, round_id: int, member_id: int, kind: str, sender: str | None, serial: int = 0
+) -> str:
+    """A Message-ID naming the round, the member and the kind, with ``-SERIAL`` after the kind
+    for a round's second and later notices (``sessionctl.12.34.notice-1.a1b2c3d4e5f6@…``)."""
     domain = (sender or DEFAULT_SENDER).rpartition("@")[2] or "localhost"
-    return f"<sessionctl.{round_id}.{member_id}.{kind}.{secrets.token_hex(6)}@{domain}>"
+    label = f"{kind}-{serial}" if serial else kind
+    return f"<sessionctl.{round_id}.{member_id}.{label}.{secrets.token_hex(6)}@{domain}>"
+
+
+def pending_row(
+    *, round_id: int, member_id: int, kind: str, sender: str | None, now: datetime, serial: int = 0
+) -> dict[str, Any]:
+    """A new message's row, to insert: pending and due at once."""
+    return {
+        "round_id": round_id,
+        "member_id": member_id,
+        "kind": kind,
+        "serial": serial,
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "message_id": new_message_id(
+            round_id=round_id, member_id=member_id, kind=kind, sender=sender, serial=serial
+        ),
+        "created_at": now,
+    }
 
 
 @dataclass(frozen=True)
 class Dropped:
-    """Unsent invitations of one round that is no longer open."""
+    """Unsent messages of one kind and round that the round's status made pointless."""
 
     round_id: int
     program: str
     status: str
+    kind: str
     count: int
 
 
+def _stale() -> Any:
+    """Pending messages that the round's status makes pointless: an opt-in or a reminder asks
+    for an answer a round no longer open refuses; a notice is stale once its round is matched
+    or missed (a cancelled round's notice is just what is left to say)."""
+    asks = col(Message.kind).in_(["opt_in", "reminder"]) & (col(Round.status) != "open")
+    stale_notice = (col(Message.kind) == "notice") & col(Round.status).in_(["done", "missed"])
+    return asks | stale_notice
+
+
+def _left() -> Any:
+    """Notices and reminders of members who left since they were made."""
+    gone = select(Member.id).where(~col(Member.active))
+    return col(Message.kind).in_(["notice", "reminder"]) & col(Message.member_id).in_(gone)
+
+
 def drop_unanswerable(db: Database) -> list[Dropped]:
-    """Fail the unsent invitations (e.g. waiting for a retry) of rounds no longer open:
-    cancelled, matched or missed. Their answers would be refused, so they never go out."""
+    """Fail the unsent messages (e.g. waiting for a retry) that rounds no longer open make
+    pointless (see ``_stale``), and the notices and reminders of members who left since they
+    were made. Only the first are reported: a leaver's go quietly, as their waiting opt-in
+    does when they leave."""
     with db.session(write=True) as s:
         rows = s.exec(
             select(Message, Round.status, Program.name)
             .join(Round, col(Message.round_id) == Round.id)
             .join(Program, col(Round.program_id) == Program.id)
-            .where(Message.status == "pending", Message.kind == "opt_in", Round.status != "open")
+            .where(Message.status == "pending", _stale())
         ).all()
-        counts: Counter[tuple[int, str, str]] = Counter()
+        counts: Counter[tuple[int, str, str, str]] = Counter()
         for m, status, program in rows:
             m.status = "failed"
-            m.last_error = (
-                f"not sent: round {m.round_id} is {status}, its answers are no longer taken"
+            m.last_error = f"not sent: round {m.round_id} is {status}, " + (
+                "the change it announced is past"
+                if m.kind == "notice"
+                else "its answers are no longer taken"
             )
             s.add(m)
-            counts[m.round_id, program, status] += 1
+            counts[m.round_id, program, status, m.kind] += 1
+        s.exec(  # type: ignore[call-overload]
+            update(Message)
+            .where(col(Message.status) == "pending", _left())
+            .values(status="failed", last_error="not sent: the member left the program")
+        )
     return [Dropped(*key, count) for key, count in sorted(counts.items())]
 
 
 def pending_due(s: Session, *, now: datetime) -> int:
-    """Messages a run would send now: not the invitations it would drop instead."""
+    """Messages a run would send now: not the ones it would drop instead."""
     query = (
         select(func.count())
         .select_from(Message)
         .join(Round, col(Message.round_id) == Round.id)
         .where(Message.status == "pending", col(Message.next_attempt_at) <= now)
-        .where((col(Message.kind) != "opt_in") | (col(Round.status) == "open"))
+        .where(~_stale(), ~_left())
     )
     return s.exec(query).one()
 

@@ -44,6 +44,8 @@ class Words:
     leave_write: str  # how to pause or leave, with neither
     next_round: str
     no_next_round: str
+    moved: str  # notice: what happened to the round, after "Round 3 of Coffee Paris"
+    cancelled: str
 
 
 WORDS: Mapping[str, Words] = MappingProxyType(
@@ -66,6 +68,8 @@ WORDS: Mapping[str, Words] = MappingProxyType(
             leave_write="To pause or leave {program}, write to {address}.",
             next_round="The next round opens on {when}.",
             no_next_round="No next round is planned yet: we will write to you when there is one.",
+            moved="now forms its groups on {when}",
+            cancelled="is cancelled",
         ),
         "fr": Words(
             colon=" : ",
@@ -88,6 +92,8 @@ WORDS: Mapping[str, Words] = MappingProxyType(
                 "Aucun prochain tour n'est encore prévu : nous vous écrirons dès qu'il y en "
                 "aura un."
             ),
+            moved="formera désormais ses groupes le {when}",
+            cancelled="est annulé",
         ),
     }
 )
@@ -124,6 +130,21 @@ _EN = {
         "side: you stay in the program.\n\n"
         "$next_round\n",
     ),
+    "notice": (
+        "$program: round $round $change",
+        "Hi $name,\n\n"
+        "Round $round of $program $change.\n\n"
+        "Answers still count until then, and you can change yours:\n"
+        "$links\n",
+    ),
+    "reminder": (
+        "$program: a reminder, are you in for round $round?",
+        "Hi $name,\n\n"
+        "The groups of round $round of $program are formed on $match_at, and we have not heard "
+        "from you yet.\n\n"
+        "Are you in this time?\n"
+        "$links\n",
+    ),
 }
 _FR = {
     "opt_in": (
@@ -156,12 +177,28 @@ _FR = {
         "à faire.\n\n"
         "$next_round\n",
     ),
+    "notice": (
+        "$program : le tour $round $change",
+        "Bonjour $name,\n\n"
+        "Le tour $round de $program $change.\n\n"
+        "Les réponses comptent jusque-là, et vous pouvez changer la vôtre :\n"
+        "$links\n",
+    ),
+    "reminder": (
+        "$program : petit rappel, vous participez au tour $round ?",
+        "Bonjour $name,\n\n"
+        "Les groupes du tour $round de $program seront formés le $match_at, et nous n'avons "
+        "pas encore votre réponse.\n\n"
+        "Vous en êtes cette fois-ci ?\n"
+        "$links\n",
+    ),
 }
 
 DEFAULT_TEMPLATES: Mapping[str, Mapping[str, tuple[str, str]]] = MappingProxyType(
     {"en": MappingProxyType(_EN), "fr": MappingProxyType(_FR)}
 )
-"""(subject, body) per language, then per kind (``opt_in``, ``match``, ``no_match``)."""
+"""(subject, body) per language, then per kind (``opt_in``, ``match``, ``no_match``,
+``notice``, ``reminder``)."""
 
 
 def text_values(env: Envelope) -> dict[str, str]:
@@ -187,6 +224,7 @@ def text_values(env: Envelope) -> dict[str, str]:
         "next_round": _next_round(env),
         "manage_url": one_line(env.manage_url or ""),
         "how_to_leave": _how_to_leave(env, one_line(env.manage_url or "")),
+        "change": _change(env),
     }
 
 
@@ -223,6 +261,8 @@ def _answers(env: Envelope) -> list[str]:
     """How to answer besides the links: a reply when replies are read back; with neither,
     whom to tell. Never a channel that is not set up."""
     words = _words(env)
+    if not env.answers_open:
+        return []
     if env.replies:
         return [words.reply_too if env.join_url or env.skip_url else words.reply]
     if env.join_url or env.skip_url:
@@ -252,6 +292,14 @@ def _group_mailto(env: Envelope) -> str:
     title = one_line(env.program_title)
     subject = _words(env).group_subject.format(program=title, round=env.round_number)
     return f"mailto:{everyone}?subject={quote(subject, safe='')}"
+
+
+def _change(env: Envelope) -> str:
+    """A notice's news, to follow "Round 3 of Coffee Paris"; empty for the other kinds."""
+    if env.kind != "notice":  # a StrEnum: compose imports this module, not the other way
+        return ""
+    words = _words(env)
+    return words.cancelled if env.cancelled else words.moved.format(when=one_line(env.match_at))
 
 
 def _next_round(env: Envelope) -> str:

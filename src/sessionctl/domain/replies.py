@@ -39,11 +39,12 @@ __all__ = ["Bounce", "Inbound", "Intent", "read_message"]
 
 _T = TypeVar("_T")
 
-# The local part of our outgoing Message-IDs: round id, member id, kind, 12 random hex digits.
+# The local part of our outgoing Message-IDs: round id, member id, kind (a round's second and
+# later notices: "notice-SERIAL"), 12 random hex digits.
 # Preceded by a digit only as in "%20sessionctl..." (a URL-encoded List-Unsubscribe subject).
 TOKEN = re.compile(
     r"(?<![A-Za-z_.])sessionctl\.\d{1,19}\.\d{1,19}\."
-    r"(?:opt_in|match|no_match|notice|reminder)\.[0-9a-f]{12}(?![0-9A-Za-z_])"
+    r"(?:opt_in|match|no_match|notice(?:-\d{1,9})?|reminder)\.[0-9a-f]{12}(?![0-9A-Za-z_])"
 )
 _IDS = re.compile(r"<\s*([^<>\s]+)\s*>")
 _AUTO_PRECEDENCE = frozenset(("bulk", "junk", "list", "auto_reply"))

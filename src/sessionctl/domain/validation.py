@@ -22,6 +22,8 @@ GROUP_SIZES = range(2, 7)
 GRACE_HOURS = range(1, 24 * 14 + 1)  # how late a round may still be matched: up to two weeks
 LOOKBACK_LIMIT = 10_000
 BOUNCE_LIMITS = range(1, 101)  # consecutive hard bounces before a member is deactivated
+REMINDER_HOURS = range(0, 24 * 14 + 1)  # 0: no reminder; at most two weeks before the match
+REMINDER_BELOW = range(1, 101)  # percent of the invited members who joined
 
 
 def program_name(name: str) -> str:
@@ -71,6 +73,28 @@ def bounce_limit(count: int) -> int:
     if count not in BOUNCE_LIMITS:
         raise InputError(f"invalid bounce limit {count}: use 1 to {BOUNCE_LIMITS[-1]}")
     return count
+
+
+def reminder_hours(hours: int) -> int:
+    if hours not in REMINDER_HOURS:
+        raise InputError(
+            f"invalid reminder time {hours}: use 0 (no reminder) to {REMINDER_HOURS[-1]} hours"
+        )
+    return hours
+
+
+def reminder_below(text: str) -> int | None:
+    """The join share (percent) under which a round gets a reminder; ``median`` (or
+    ``default``) means the program's median, stored as None."""
+    value = text.strip().lower()
+    if value in ("median", "default"):
+        return None
+    digits = value.removesuffix("%").strip()
+    if not (digits.isascii() and digits.isdigit()) or int(digits) not in REMINDER_BELOW:
+        raise InputError(
+            f"invalid percentage {text!r}: give 1 to 100, or median for the program's usual share"
+        )
+    return int(digits)
 
 
 def lookback(text: str) -> int | None:

@@ -20,6 +20,7 @@ from sessionctl.render.grid import Cell, Column, Grid
 from sessionctl.render.text import clean, literal
 
 if TYPE_CHECKING:
+    from sessionctl.services.notices import Notices
     from sessionctl.services.rounds import RoundView
     from sessionctl.services.scheduling import Outcome
 
@@ -175,6 +176,7 @@ def panel(
         grid.add_row("opted in", str(f.opted_in))
         grid.add_row("declined", str(f.declined))
         grid.add_row("did not answer" if final else "no answer yet", str(f.no_answer))
+        grid.add_row("reminded", str(f.reminded))
     if view.matched_at is not None:
         grid.add_row("matched", when(view.matched_at, shown))
     if repeats is not None:
@@ -207,20 +209,39 @@ def watch(
 
 
 def outcome(result: Outcome, *, as_json: bool, verb: str, many: bool) -> None:
-    """Print notes on stderr, then the rounds: an array with ``many``, else one object."""
+    """Print notes on stderr, then the rounds: an array with ``many``, else one object. After
+    a change, each round's JSON says how many ``notices`` it sends, and a line per open round
+    says so for people."""
     for note in result.notes:
         console.note(note)
     if as_json:
         data = [v.to_json() for v in result.rounds]
+        if result.notices is not None:
+            counts = {n.round_id: n.count for n in result.notices}
+            data = [{**d, "notices": counts.get(d["id"], 0)} for d in data]
         console.print_json(data if many else data[0])
         return
     if len(result.rounds) == 1:
         v = result.rounds[0]
         console.line(Text.assemble(f"Round {v.id} {verb}: ", literal(v.program, "bold"), _times(v)))
-        return
-    console.line(f"{plural(len(result.rounds), 'round')} {verb}:")
-    width = console.out().width
-    console.show(table(result.rounds, zone=None, show_program=False, width=width))
+    else:
+        console.line(f"{plural(len(result.rounds), 'round')} {verb}:")
+        width = console.out().width
+        console.show(table(result.rounds, zone=None, show_program=False, width=width))
+    for sent in result.notices or ():
+        console.line(_notice_line(sent))
+
+
+def _notice_line(sent: Notices) -> str:
+    """What a change of an open round sends its members, in one sentence."""
+    start = f"Round {sent.round_id}: "
+    if sent.silence == "quiet":
+        return start + "no change notice (--quiet)."
+    if sent.silence == "now":
+        return start + "no change notice, its match emails follow at the next run-due."
+    if not sent.count:
+        return start + "no change notice, no member has had its opt-in."
+    return start + f"{plural(sent.count, 'member')} will get a change notice at the next run-due."
 
 
 def _times(v: RoundView) -> str:

@@ -67,12 +67,21 @@ def program(info: ProgramInfo) -> RenderableType:
         ("bounces", Text(f"{plural(info.bounce_limit, 'hard bounce')} in a row deactivate")),
         ("language", Text(info.language)),
         ("starters", Text(plural(info.icebreakers, "own") if info.icebreakers else "default")),
+        ("reminder", Text(_reminder(info))),
         ("members", Text(str(info.members))),
         *([("archived", Text("yes: no new rounds, run-due skips it"))] if info.archived else []),
     ]
     for label, value in rows:
         table.add_row(label, value)
     return table
+
+
+def _reminder(info: ProgramInfo) -> str:
+    if not info.reminder_hours:
+        return "none"
+    if info.reminder_below is None:
+        return f"{info.reminder_hours} h before the match, when fewer joined than usual (median)"
+    return f"{info.reminder_hours} h before the match, when under {info.reminder_below}% joined"
 
 
 def members(infos: Sequence[MemberInfo], *, show_active: bool) -> RenderableType:

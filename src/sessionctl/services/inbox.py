@@ -35,6 +35,9 @@ from sessionctl.store.models import Member, Message, Program, Response, Round
 _DETAIL_LIMIT = 300
 _KEY_LIMIT = 250  # characters of a Message-ID kept as it is; PostgreSQL indexes ~2,700 bytes
 _TABLE = InboundRow.__table__  # type: ignore[attr-defined]
+# The kinds a yes or no replies to: the opt-in, its reminder, and a notice of a moved round
+# (a notice of a cancelled one too, but then the round is closed and the answer late).
+_ASKS = frozenset({"opt_in", "reminder", "notice"})
 
 
 @dataclass(frozen=True)
@@ -168,7 +171,7 @@ def _answer(
     s: Session, inbound: Inbound, ours: _Ours, base: Decision, *, received: datetime, apply: bool
 ) -> Decision:
     joins = inbound.intent is Intent.JOIN
-    if ours.message.kind != "opt_in":
+    if ours.message.kind not in _ASKS:
         kind = ours.message.kind.replace("_", "-")
         return _with(base, Outcome.UNREADABLE, f"a yes or no in reply to a {kind} message")
     r = s.get(Round, ours.round.id, with_for_update=apply)
@@ -196,7 +199,7 @@ def _pause(
     if not member.active:
         return _with(base, Outcome.REFUSED, f"{member.email} is no longer a member")
     detail = f"until {until.isoformat()}"
-    if ours.message.kind == "opt_in" and not _closed(r, received=received):
+    if ours.message.kind in _ASKS and not _closed(r, received=received):
         detail += f", skipping round {r.number}"
         if apply:
             _record_answer(s, r, member, answer=False, at=received)

@@ -50,6 +50,8 @@ class ProgramInfo:
     language: str = "en"
     icebreakers: int | None = None  # how many of its own; None: the language's default list
     archived: bool = False
+    reminder_hours: int = 24  # 0: no reminder
+    reminder_below: int | None = None  # percent; None: the program's median
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -68,6 +70,8 @@ class ProgramInfo:
             "icebreakers": self.icebreakers,
             "members": self.members,
             "archived": self.archived,
+            "reminder_hours": self.reminder_hours,
+            "reminder_below": self.reminder_below,
         }
 
 
@@ -87,6 +91,8 @@ class ProgramChanges:
     bounce_limit: int | None = None
     language: str | None = None
     icebreakers: str | None = None  # the list's text; "default" goes back to the default list
+    reminder_hours: int | None = None
+    reminder_below: str | None = None  # a percentage, or "median" to go back to the median
 
 
 def check_new_program(name: str, *, changes: ProgramChanges) -> ProgramChanges:
@@ -118,6 +124,8 @@ def add_program(
             bounce_limit=values.bounce_limit or 3,
             language=values.language or "en",
             icebreakers=_icebreakers(values.icebreakers),
+            reminder_hours=24 if values.reminder_hours is None else values.reminder_hours,
+            reminder_below=_reminder_below(values.reminder_below),
             created_at=now,
         )
         s.add(program)
@@ -142,6 +150,10 @@ def set_program(db: Database, name: str, *, changes: ProgramChanges) -> ProgramI
             program.lookback = _lookback(values.lookback)
         if values.icebreakers is not None:
             program.icebreakers = _icebreakers(values.icebreakers)
+        if values.reminder_hours is not None:
+            program.reminder_hours = values.reminder_hours
+        if values.reminder_below is not None:
+            program.reminder_below = _reminder_below(values.reminder_below)
         s.add(program)
         s.flush()
         return _info(s, program)
@@ -235,7 +247,12 @@ def _validated(changes: ProgramChanges) -> ProgramChanges:
         validation.language(changes.language)
     if changes.icebreakers is not None:
         _icebreakers(changes.icebreakers)
+    if changes.reminder_hours is not None:
+        validation.reminder_hours(changes.reminder_hours)
+    _reminder_below(changes.reminder_below)
     return ProgramChanges(
+        reminder_hours=changes.reminder_hours,
+        reminder_below=changes.reminder_below,
         language=changes.language,
         icebreakers=changes.icebreakers,
         reply_to=validation.email(changes.reply_to) if changes.reply_to else changes.reply_to,
@@ -258,6 +275,11 @@ def _icebreakers(text: str | None) -> str | None:
     if text is None or text.strip() == "default":
         return None
     return "\n".join(parse_list(text, source="--icebreakers"))
+
+
+def _reminder_below(text: str | None) -> int | None:
+    """The percentage under which rounds get a reminder; None (the median) when not given."""
+    return None if text is None else validation.reminder_below(text)
 
 
 def _lookback(text: str | None) -> int | None:
@@ -285,6 +307,8 @@ def _select_infos() -> Select[Any]:
         p.c.language,
         _count_lines(p.c.icebreakers).label("icebreakers"),
         p.c.archived,
+        p.c.reminder_hours,
+        p.c.reminder_below,
     )
 
 

@@ -36,6 +36,7 @@ class Figures(NamedTuple):
     opted_in: int = 0
     declined: int = 0
     sent: int = 0
+    reminded: int = 0  # members a reminder was made for (sent, or still to send)
 
     @property
     def no_answer(self) -> int:
@@ -86,6 +87,7 @@ class RoundView(NamedTuple):
             "opted_in": f.opted_in,
             "declined": f.declined,
             "no_answer": f.no_answer,
+            "reminded": f.reminded,
         }
 
 
@@ -232,38 +234,51 @@ def _views(rows: Sequence[Any], figures: dict[int, Figures]) -> list[RoundView]:
     return views
 
 
+def round_figures(conn: Connection, round_ids: Sequence[int]) -> dict[int, Figures]:
+    """The figures of these rounds (those without an invitation have none), as views count."""
+    return _load_figures(conn, round_ids)
+
+
 def _load_figures(conn: Connection, round_ids: Sequence[int] | Select[Any]) -> dict[int, Figures]:
-    """Invited, sent, opted in and declined per round (given by ids or a query of ids), counted
-    from the invitation (opt-in message) and answer rows themselves: members added or removed
-    later cannot skew them, and an answer counts only from someone invited.
+    """Invited, sent, opted in, declined and reminded per round (given by ids or a query of
+    ids), counted from the invitation (opt-in message), reminder and answer rows themselves:
+    members added or removed later cannot skew them, and an answer counts only from someone
+    invited.
 
     A removed member still counts as invited (the opt-in went out), but their answer to a round
     not matched yet does not count, as matching leaves them out: they count under no answer.
-    Removing a member deletes that answer; the filter covers answers older versions kept."""
+    Removing a member deletes that answer; the filter covers answers older versions kept.
+    A reminder counts once made, dropped or failed ones too: ``messages`` tells them apart."""
     m, a, who, r = tables.message, tables.response, tables.member, tables.round_
-    answer = (a.c.round_id == m.c.round_id) & (a.c.member_id == m.c.member_id)
+    invitation = m.c.kind == "opt_in"
+    answer = invitation & (a.c.round_id == m.c.round_id) & (a.c.member_id == m.c.member_id)
     counts = who.c.active.is_(True) | r.c.matched_at.is_not(None)
     rows = conn.execute(
         select(
             m.c.round_id,
-            func.count(),
-            func.sum(case((m.c.status == "sent", 1), else_=0)),
+            func.sum(case((invitation, 1), else_=0)),
+            func.sum(case((invitation & (m.c.status == "sent"), 1), else_=0)),
             func.sum(case((a.c.answer.is_(True) & counts, 1), else_=0)),
             func.sum(case((a.c.answer.is_(False) & counts, 1), else_=0)),
+            func.sum(case((m.c.kind == "reminder", 1), else_=0)),
         )
         .select_from(
             m.outerjoin(a, answer)
             .join(who, who.c.id == m.c.member_id)
             .join(r, r.c.id == m.c.round_id)
         )
-        .where(m.c.round_id.in_(round_ids), m.c.kind == "opt_in")
+        .where(m.c.round_id.in_(round_ids), m.c.kind.in_(("opt_in", "reminder")))
         .group_by(m.c.round_id)
     )
     return {
         round_id: Figures(
-            invited=invited, sent=int(sent or 0), opted_in=int(yes or 0), declined=int(no or 0)
+            invited=int(invited or 0),
+            sent=int(sent or 0),
+            opted_in=int(yes or 0),
+            declined=int(no or 0),
+            reminded=int(reminded or 0),
         )
-        for round_id, invited, sent, yes, no in rows
+        for round_id, invited, sent, yes, no, reminded in rows
     }
 
 

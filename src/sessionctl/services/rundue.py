@@ -19,7 +19,7 @@ from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import format_local, load_zone
 from sessionctl.domain.words import noun_for, plural
 from sessionctl.errors import RunError
-from sessionctl.services import groups, icebreakers, latejoin, membership, responses
+from sessionctl.services import groups, icebreakers, latejoin, membership, reminders, responses
 from sessionctl.services.programs import sender_note
 from sessionctl.services.scheduling import extend_series
 from sessionctl.store import maintenance
@@ -40,6 +40,7 @@ class RunReport:
     matched: list[int] = field(default_factory=list)
     missed: list[int] = field(default_factory=list)
     late: list[dict[str, int]] = field(default_factory=list)  # late joiners' opt-ins
+    reminded: list[int] = field(default_factory=list)  # rounds whose reminders were made
     sent: int = 0
     failed: int = 0
     retrying: int = 0
@@ -55,7 +56,9 @@ class RunReport:
 
     @property
     def did_work(self) -> bool:
-        return bool(self.opened or self.matched or self.missed or self.late or self.sent)
+        return bool(
+            self.opened or self.matched or self.missed or self.late or self.reminded or self.sent
+        )
 
     @property
     def blocked(self) -> bool:
@@ -73,6 +76,7 @@ class RunReport:
             "matched": self.matched,
             "missed": self.missed,
             "late": self.late,
+            "reminded": self.reminded,
             "sent": self.sent,
             "failed": self.failed,
             "retrying": self.retrying,
@@ -197,8 +201,11 @@ def _run(
     for joined in latejoin.invite_late(db, now=clock()):
         report.late.append(joined.to_json())
         report.lines.append(joined.line())
+    for sent in reminders.queue(db, now=clock()):
+        report.reminded.append(sent.round_id)
+        report.lines.append(f"round {sent.round_id} ({sent.program}): {_reminders(sent.count)}")
     for d in outbox.drop_unanswerable(db):
-        what = noun_for(d.count, "opt-in message")
+        what = noun_for(d.count, _KIND_NOUNS.get(d.kind, "message"))
         report.lines.append(
             f"round {d.round_id} ({d.program}): {d.count} unsent {what} dropped, "
             f"the round is {d.status}"
@@ -265,6 +272,10 @@ def _preview(db: Database, report: RunReport, *, now: datetime) -> RunReport:
         for joining in latejoin.find_late(s, now=now):
             report.late.append(joining.to_json())
             report.lines.append(joining.line(dry_run=True))
+        for sent in reminders.preview(s, now=now):
+            report.reminded.append(sent.round_id)
+            name = f"round {sent.round_id} ({sent.program})"
+            report.lines.append(f"would remind {name}: {_reminders(sent.count)}")
         pending = outbox.pending_due(s, now=now)
         if pending:
             report.lines.append(f"would send {plural(pending, 'pending message')}")
@@ -415,6 +426,13 @@ def _message_rows(
         }
         for member_id in member_ids
     ]
+
+
+_KIND_NOUNS = {"opt_in": "opt-in message", "reminder": "reminder", "notice": "change notice"}
+
+
+def _reminders(count: int) -> str:
+    return plural(count, "reminder")
 
 
 def _name(r: Round, p: Program) -> str:

@@ -30,6 +30,8 @@ from sessionctl.domain.times import (
 )
 from sessionctl.domain.when import parse_date, parse_when
 from sessionctl.errors import InputError, naming
+from sessionctl.services import notices
+from sessionctl.services.notices import Notices, Silence
 from sessionctl.services.programs import get_program
 from sessionctl.services.rounds import RoundView, find_round, views_of
 from sessionctl.store.engine import Database
@@ -56,14 +58,17 @@ class ChangeRequest:
     match: str | None = None
     tz: str | None = None
     following: bool = False
+    quiet: bool = False  # no change notice to the members of an open round
 
 
 @dataclass
 class Outcome:
-    """Rounds created or changed, and sentences about times that DST moved."""
+    """Rounds created or changed, sentences about times that DST moved, and, after a change
+    (``update``, ``cancel``), what each open round it changed sends its members."""
 
     rounds: list[RoundView] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    notices: list[Notices] | None = None
 
 
 @dataclass(frozen=True)
@@ -145,17 +150,27 @@ def update(db: Database, round_id: int, req: ChangeRequest, *, now: datetime) ->
             raise InputError(f"round {round_id} is not part of a series: drop --following")
         if req.following and req.match is not None and req.match.strip().lower() == "now":
             raise InputError("--match now moves one round: drop --following")
-        outcome = Outcome()
+        sent: list[Notices] = []
+        outcome = Outcome(notices=sent)
+        before = r.match_at
         _move(r, req, status=status, now=now, notes=outcome.notes)
         changed = [r]
         if series is not None:
             changed += _move_following(s, series, r, status=status, now=now, notes=outcome.notes)
         s.flush()
+        if status is Status.OPEN and r.match_at != before:  # only an open round's match moves
+            now_asked = req.match is not None and req.match.strip().lower() == "now"
+            silence = Silence.QUIET if req.quiet else Silence.NOW if now_asked else None
+            sent.append(notices.after_change(s, r, now=now, silence=silence))
         outcome.rounds = views_of(s, changed)
         return outcome
 
 
-def cancel(db: Database, round_id: int, *, following: bool, now: datetime) -> list[RoundView]:
+def cancel(
+    db: Database, round_id: int, *, following: bool, now: datetime, quiet: bool = False
+) -> Outcome:
+    """Cancel the round (and with ``following`` the later rounds of its series); the members
+    invited to those that were open get a notice, unless ``quiet``."""
     with db.session(write=True) as s:
         r = find_round(s, round_id, lock=True)
         check_cancel(round_id, Status(r.status))
@@ -171,11 +186,14 @@ def cancel(db: Database, round_id: int, *, following: bool, now: datetime) -> li
                 for later in _later_rounds(s, series, r.series_index)
                 if later.status in (Status.PLANNED, Status.OPEN)
             ]
+        was_open = [c for c in changed if c.status == Status.OPEN]
         for c in changed:
             c.status = Status.CANCELLED
             s.add(c)
         s.flush()
-        return views_of(s, changed)
+        silence = Silence.QUIET if quiet else None
+        sent = [notices.after_change(s, c, now=now, silence=silence) for c in was_open]
+        return Outcome(rounds=views_of(s, changed), notices=sent)
 
 
 def extend_series(s: Session, *, now: datetime) -> int:

@@ -12,6 +12,8 @@ from sessionctl.errors import InputError
 from sessionctl.services.programs import get_program
 from sessionctl.store.engine import Database
 
+KINDS = "opt_in, match, no_match, notice or reminder"
+
 
 @dataclass(frozen=True)
 class TemplateInfo:
@@ -33,7 +35,7 @@ def parse_kind(text: str) -> Kind:
     try:
         return Kind(text)
     except ValueError:
-        raise InputError(f"invalid message kind {text!r}: use opt_in, match or no_match") from None
+        raise InputError(f"invalid message kind {text!r}: use {KINDS}") from None
 
 
 def custom_templates(stored: str | None) -> dict[Kind, tuple[str, str]]:

@@ -32,6 +32,8 @@ program = table(
     column("language", String),
     column("icebreakers", Text),
     column("archived", Boolean),
+    column("reminder_hours", Integer),
+    column("reminder_below", Integer),
 )
 
 series = table(
