@@ -8,7 +8,9 @@ members in one or two rules each). Even sizes 10..60: the optimum is networkx's
 max_weight_matching with weights making "fewest broken rules, then fewest repeats, then fewest
 same-team pairs" the objective. Odd sizes 11..21 (one trio): every trio plus the best matching
 of the rest. The baseline is a uniformly random pairing. Speed: pairs at 1,000 and 10,000
-participants with 50 rounds of history, without and with rules.
+participants with 50 rounds of history, without and with rules. Extras: over consecutive
+rounds of programs of each group size 2..6 whose counts leave leftovers, how often someone was
+an extra two rounds running when someone else could have been.
 """
 
 from __future__ import annotations
@@ -255,6 +257,37 @@ def _quality(count: int, seed: int, *, rules: bool) -> None:
     )
 
 
+def _rotation(seed: int, rounds: int = 10) -> None:
+    """Extras over consecutive rounds: programs of each group size with counts that leave
+    leftovers, ~90% of the members present each round, history formed by form_groups."""
+    print(f"extras over {rounds} consecutive rounds (counts with leftovers, ~90% present)")
+    for group_size in range(2, 7):
+        again = chances = programs = 0
+        for n in range(group_size + 1, 8 * group_size, 2):
+            if n % group_size == 0:
+                continue
+            programs += 1
+            rng = random.Random(seed + 100 * n + group_size)
+            keys = [f"m{i:03d}@example.org" for i in range(n)]
+            people = [Participant(k, rng.choice([None, "ops", "dev", "sales"])) for k in keys]
+            history: list[PastRound] = []
+            last: frozenset[str] = frozenset()
+            for order in range(rounds):
+                present = [p for p in people if rng.random() < 0.9]
+                result = form_groups(present, history=history, group_size=group_size, seed=order)
+                # Another choice exists when enough people present were not last round's extras.
+                stay = last & {p.key for p in present}
+                if result.extras and len(present) - len(stay) >= len(result.extras):
+                    chances += 1
+                    again += len(result.extras & last)
+                history.append(PastRound(order, result.groups, result.extras))
+                last = result.extras
+        print(
+            f"  group size {group_size}: {programs} programs, {chances} rounds with extras; "
+            f"an extra two rounds running when another choice existed: {again} (target 0)"
+        )
+
+
 def _large(n: int, rounds: int = 50, *, rules: bool = False) -> Instance:
     rng = random.Random(n)
     keys = [f"member{i:05d}@example.org" for i in range(n)]
@@ -330,6 +363,7 @@ def main() -> None:
     for rules in (False, True):
         _quality(60 if args.quick else args.instances, args.seed, rules=rules)
         _quality_odd(30 if args.quick else args.instances // 2, args.seed, rules=rules)
+    _rotation(args.seed, rounds=5 if args.quick else 10)
     _speed()
     print(f"total bench time {time.perf_counter() - started:.1f} s")
 
