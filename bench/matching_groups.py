@@ -45,9 +45,12 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sessionctl.domain.matching import Participant, PastRound, _group_sizes, _Search, form_groups
+from sessionctl.domain.matching import Participant, PastRound, form_groups
+
+if TYPE_CHECKING:
+    from sessionctl.domain._search import _Search
 
 # (group size, people, teams, rules): pairs stay exact; odd pools leave leftovers.
 CONFIGS = [
@@ -128,6 +131,9 @@ def make_instance(config: tuple[int, int, int, bool], style: str, seed: int) -> 
 
 
 def _search(instance: Instance) -> tuple[_Search, dict[str, int]]:
+    # Imported here: the baseline side (--solve-stdin) may run older code without it.
+    from sessionctl.domain._search import _Search
+
     people = sorted(instance.people, key=lambda p: p.key)
     search = _Search(
         people, history=instance.history, group_size=instance.group_size, lookback=None,
@@ -194,6 +200,8 @@ def optimum(instance: Instance, bound: int, limit: float) -> tuple[list[list[str
     their LP reduced costs (a group whose reduced cost exceeds ``bound`` less the LP bound is
     in no grouping costing at most ``bound``), again after each cheaper grouping found."""
     from ortools.sat.python import cp_model
+
+    from sessionctl.domain._search import _group_sizes
 
     search, index = _search(instance)
     keys = sorted(index, key=index.__getitem__)

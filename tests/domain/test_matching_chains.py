@@ -12,7 +12,8 @@ from itertools import combinations
 
 import pytest
 
-from sessionctl.domain.matching import Participant, PastRound, _Search, form_groups
+from sessionctl.domain._search import _Search
+from sessionctl.domain.matching import Participant, PastRound, form_groups
 from tests.domain.test_matching import expected_sizes, partitions
 
 
