@@ -91,6 +91,7 @@ class Chains:
         def over(length: int, count: int) -> int:
             return max(0, count - size) * unit if length > size else 0
 
+        self.own = [self.share[p][s.where[p]] for p in range(s.n)]  # each one's cost at home
         self.up, self.down, self.grow, self.shrink = [], [], [], []
         for g, members in enumerate(s.groups):
             k, c = len(members), s.prev_count[g]
@@ -120,10 +121,14 @@ class Chains:
             if prev[y] != prev[start]:
                 back[y] += up[home] if prev[y] else down[home]
 
+        own, extras = self.own, any(prev)
+
         def walk(x: int, so_far: int, path: int | None) -> bool:
             nonlocal budget, found
             steps = []
             share_x, pair_x, prev_x = share[x], pair[x], prev[x]
+            close = -so_far  # a step closing the cycle must save more than this
+            keep = close if path is None else max(close, -path)  # a step worth going on from
             for g, members in enumerate(groups):
                 if g in used:
                     continue
@@ -133,14 +138,14 @@ class Chains:
                     return True
                 budget -= len(members)
                 for y in members:
-                    step = base - pair_x[y] - share[y][g]
-                    if prev_x != prev[y]:
+                    step = base - pair_x[y] - own[y]
+                    if extras and prev_x != prev[y]:
                         step += up[g] if prev_x else down[g]
-                    if so_far + step + back[y] < 0:
+                    if step + back[y] < close:
                         chain.append(y)
                         found = (chain[:], -1)
                         return True
-                    if so_far + step < 0 or (path is not None and path + step < 0):
+                    if step < keep:
                         steps.append((step, y))
             if len(chain) >= _DEPTH or budget <= 0:
                 return False

@@ -28,8 +28,9 @@ _MAX_STALL = 60  # iterated-local-search kicks without improvement before stoppi
 _TRIO_WORK = 1_000_000  # neighbour scans allowed to find the trio of an odd round of pairs
 _POLISH = 100_000  # budget at least left to polish the groups around such a trio
 _CHAINS = 120  # up to this many people, groups of three and more get ejection chains
-_RESTARTS = 180  # ... and up to 6 greedy starts, fewer as rounds grow (180 // people)
-_CHAIN_STALL = 12  # kicks without improvement before each start stops
+_RESTARTS = 360  # ... and up to 12 greedy starts, fewer as rounds grow (360 // people)
+_CHAIN_BUDGET = 1_600_000  # chain steps looked at, shared by the starts
+_CHAIN_STALL = 8  # kicks without improvement before each start stops
 
 
 def _nonfree(groups: list[list[int]], met: list[dict[int, int]]) -> int:
@@ -171,14 +172,14 @@ class _Search:
         """Groups of three and more in small rounds: iterated local search with ejection
         chains from several greedy starts, each with its share of the budget; the best wins
         (several short searches escape a poor start better than one long one)."""
-        starts = max(1, min(6, _RESTARTS // self.n))
+        starts = max(1, min(12, _RESTARTS // self.n))
         best: list[list[int]] = []
         best_cost = -1
         for _ in range(starts):
             self._place(self._build(rng))
             if self.chains is None:
                 self.chains = Chains(self)
-            found, _ = self._iterate(self._local(_BUDGET // starts, rng), rng)
+            found, _ = self._iterate(self._local(_CHAIN_BUDGET // starts, rng), rng)
             self._place(found)
             cost = self._total()
             if best_cost < 0 or cost < best_cost:
