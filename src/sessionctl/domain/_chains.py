@@ -6,7 +6,8 @@ exchange), or, when the groups' sizes differ, when a leaves an enlarged group fo
 b moves on to c's, and c joins a group that is not enlarged (a path). Every group in a chain
 gains one person and loses one (a path's ends: only one of the two), so the chain's effect on
 the cost is the sum of its steps', each computed from one table: ``share[x][g]``, what ``x``
-would cost with the people of group ``g``.
+would cost with the people of group ``g`` (and a table of every pair's cost: the chains run
+on rounds of up to 120 people only).
 
 The search: from each person in turn (in random order), a depth-first walk over steps into
 groups not yet in the chain, keeping only walks whose cost so far is a saving (any cycle that
@@ -26,7 +27,7 @@ _WIDTH = 8  # beyond a chain's first step, the most promising steps tried from e
 
 
 class Groups(Protocol):
-    """What the chains need of matching's search state."""
+    """What the chains need of the search state (_search._Search)."""
 
     n: int
     group_size: int
@@ -38,8 +39,6 @@ class Groups(Protocol):
     changed: set[int]
 
     def _cost(self, a: int, b: int) -> int: ...
-
-    def _person_cost(self, p: int) -> int: ...
 
 
 class Chains:
@@ -57,7 +56,7 @@ class Chains:
     def improve(self, budget: int, rng: random.Random) -> int:
         """Apply saving chains until none is found; returns the budget left."""
         for g, members in enumerate(self.s.groups):
-            if members != self.seen[g]:  # moved by swaps since the last call
+            if members != self.seen[g]:  # changed by a kick or a new start since the last call
                 self._refresh(g)
         self._levels()
         while budget > 0:
