@@ -1,6 +1,6 @@
 """Benchmark sessionctl's matching: quality against the exact optimum, then speed and memory.
 
-Usage: python bench/matching.py [--instances N] [--quick]
+Usage: python bench/matching.py [--instances N] [--quick] [--no-groups]
 
 Quality: random program histories (1..4n past rounds of random pairings of ~90% of the members,
 half of the programs with teams), each run without and then with pairing rules (5% of the
@@ -8,7 +8,11 @@ members in one or two rules each). Even sizes 10..60: the optimum is networkx's
 max_weight_matching with weights making "fewest broken rules, then fewest repeats, then fewest
 same-team pairs" the objective. Odd sizes 11..21 (one trio): every trio plus the best matching
 of the rest. The baseline is a uniformly random pairing. Speed: pairs at 1,000 and 10,000
-participants with 50 rounds of history, without and with rules.
+participants with 50 rounds of history, without and with rules. Extras: over consecutive
+rounds of programs of each group size 2..6 whose counts leave leftovers, how often someone was
+an extra two rounds running when someone else could have been. Groups of 3 and 4: against the
+proven optimum of OR-Tools CP-SAT (bench/matching_groups.py, run with its defaults; it needs
+the ``bench`` extra: ``pip install -e '.[bench]'``). Speed also for groups of 4.
 """
 
 from __future__ import annotations
@@ -255,6 +259,54 @@ def _quality(count: int, seed: int, *, rules: bool) -> None:
     )
 
 
+def _rotation(seed: int, rounds: int = 10) -> None:
+    """Extras over consecutive rounds: programs of each group size with counts that leave
+    leftovers, ~90% of the members present each round, history formed by form_groups."""
+    print(f"extras over {rounds} consecutive rounds (counts with leftovers, ~90% present)")
+    for group_size in range(2, 7):
+        again = chances = programs = 0
+        for n in range(group_size + 1, 8 * group_size, 2):
+            if n % group_size == 0:
+                continue
+            programs += 1
+            rng = random.Random(seed + 100 * n + group_size)
+            keys = [f"m{i:03d}@example.org" for i in range(n)]
+            people = [Participant(k, rng.choice([None, "ops", "dev", "sales"])) for k in keys]
+            history: list[PastRound] = []
+            last: frozenset[str] = frozenset()
+            for order in range(rounds):
+                present = [p for p in people if rng.random() < 0.9]
+                result = form_groups(present, history=history, group_size=group_size, seed=order)
+                # Another choice exists when enough people present were not last round's extras.
+                stay = last & {p.key for p in present}
+                if result.extras and len(present) - len(stay) >= len(result.extras):
+                    chances += 1
+                    again += len(result.extras & last)
+                history.append(PastRound(order, result.groups, result.extras))
+                last = result.extras
+        print(
+            f"  group size {group_size}: {programs} programs, {chances} rounds with extras; "
+            f"an extra two rounds running when another choice existed: {again} (target 0)"
+        )
+
+
+def _groups(*, quick: bool) -> None:
+    """Groups of 3 and 4 against the proven optimum, when OR-Tools is installed."""
+    try:
+        import ortools.sat.python.cp_model  # noqa: F401
+    except ImportError:
+        print(
+            "groups of 3 and 4 vs the exact optimum: skipped, OR-Tools is not installed.\n"
+            "  Install the benchmark extra: pip install -e '.[bench]' (the package is ortools),\n"
+            "  then run python bench/matching.py again or python bench/matching_groups.py."
+        )
+        return
+    import matching_groups  # this folder is on the path: the script runs as bench/matching.py
+
+    print("groups of 3 and 4 (and pairs) vs the proven optimum (bench/matching_groups.py)")
+    matching_groups.run(seeds=1 if quick else 5, limit=60.0)
+
+
 def _large(n: int, rounds: int = 50, *, rules: bool = False) -> Instance:
     rng = random.Random(n)
     keys = [f"member{i:05d}@example.org" for i in range(n)]
@@ -263,10 +315,10 @@ def _large(n: int, rounds: int = 50, *, rules: bool = False) -> Instance:
     return _with_rules(Instance(people, history), rules, n)
 
 
-def _run_large(instance: Instance, seed: int = 1) -> tuple[float, float]:
+def _run_large(instance: Instance, seed: int = 1, group_size: int = 2) -> tuple[float, float]:
     """Wall-clock and CPU seconds of one call (CPU time is steadier on a busy machine)."""
     wall, cpu = time.perf_counter(), time.process_time()
-    _form(instance, 2, seed)
+    _form(instance, group_size, seed)
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
@@ -295,15 +347,19 @@ def _peak_rss(n: int, call: bool) -> float:
 
 
 def _speed() -> None:
-    print("speed (pairs, 50 rounds of history, 12 teams; median of 3; memory with rules)")
+    print("speed (50 rounds of pairs as history, 12 teams; median of 3; memory: pairs, rules)")
     for n in (1_000, 10_000):
-        for rules in (False, True):
+        for group_size, rules in ((2, False), (2, True), (4, True)):
             instance = _large(n, rules=rules)
-            runs = [_run_large(instance, seed) for seed in range(3)]
+            runs = [_run_large(instance, seed, group_size) for seed in range(3)]
             wall = statistics.median(w for w, _ in runs)
             cpu = statistics.median(c for _, c in runs)
             label = f"{len(instance.rules)} rules" if rules else "no rules"
-            print(f"  n={n:>6}, {label}: {wall:.3f} s wall, {cpu:.3f} s CPU")
+            target = 0.2 if n == 1_000 else 2.0
+            print(
+                f"  n={n:>6}, groups of {group_size}, {label}: {wall:.3f} s wall, {cpu:.3f} s CPU"
+                f" ({wall / target:.0%} of the {target} s target)"
+            )
         tracemalloc.start()
         _run_large(instance)
         traced = tracemalloc.get_traced_memory()[1] / 2**20
@@ -320,6 +376,9 @@ def main() -> None:
     parser.add_argument("--instances", type=int, default=300)
     parser.add_argument("--quick", action="store_true", help="60 instances")
     parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument(
+        "--no-groups", action="store_true", help="skip groups of 3 and 4 vs the exact optimum"
+    )
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--no-call", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -330,6 +389,9 @@ def main() -> None:
     for rules in (False, True):
         _quality(60 if args.quick else args.instances, args.seed, rules=rules)
         _quality_odd(30 if args.quick else args.instances // 2, args.seed, rules=rules)
+    _rotation(args.seed, rounds=5 if args.quick else 10)
+    if not args.no_groups:
+        _groups(quick=args.quick)
     _speed()
     print(f"total bench time {time.perf_counter() - started:.1f} s")
 
