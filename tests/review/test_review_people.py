@@ -1,0 +1,98 @@
+"""Review of the people change (pause, late joiners, pairing rules, notices, reminders): the
+defects found, each as a test that failed before its fix.
+
+Time is frozen at T0 (Monday 2026-06-01 09:00 UTC); programs are in UTC.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import time_machine
+
+from sessionctl import config
+from sessionctl.delivery import outbox
+from sessionctl.services import notices
+from sessionctl.store.engine import open_database
+from tests import testdb
+from tests.conftest import Invoke, sql
+from tests.rundue.conftest import add_program, ok, schedule
+
+T0 = datetime(2026, 6, 1, 9, 0, tzinfo=UTC)
+MATCH = "2026-06-10 09:00"
+
+
+@pytest.fixture(autouse=True)
+def frozen() -> Iterator[time_machine.Traveller]:
+    with time_machine.travel(T0, tick=False) as traveller:
+        yield traveller
+
+
+def _open_round(cli: Invoke, members: int) -> int:
+    add_program(cli, "coffee", members=members)
+    round_id = schedule(cli, "coffee", "--opt-in", "now", "--match", MATCH)
+    ok(cli("run-due"))
+    return round_id
+
+
+@pytest.mark.skipif(not testdb.ON_POSTGRES, reason="SQLite runs one writer at a time")
+@pytest.mark.parametrize("change", [["update", "--match", "2026-06-11 10:00"], ["cancel"]])
+def test_an_opt_in_claimed_while_a_change_commits_still_hears_of_the_change(
+    cli: Invoke, monkeypatch: pytest.MonkeyPatch, change: list[str]
+) -> None:
+    """An opt-in waiting for its retry is claimed by a run while ``update`` or ``cancel`` is
+    between reading who was invited and committing: the run builds it from the round as it was
+    (the old time, still open), and the change, which saw it waiting, queues no notice for that
+    member. They must hear of the change: the change's transaction keeps the run off the
+    waiting opt-ins until it commits (or sees them claimed and gives a notice)."""
+    round_id = _open_round(cli, 2)
+    [(waiting,)] = sql(
+        "SELECT id FROM message WHERE round_id = :r AND kind = 'opt_in' ORDER BY id LIMIT 1",
+        r=round_id,
+    )
+    sql(
+        "UPDATE message SET status = 'pending', sent_at = NULL, attempts = 1 WHERE id = :i",
+        i=waiting,
+    )
+    db = open_database(config.resolve())
+    built: dict[str, Any] = {}
+    original = notices._invited
+
+    def other_run() -> None:  # another run-due, on another host, at that very moment
+        claimed = outbox._claim(db, worker="other", now=T0)
+        built["claimed"] = claimed
+        built["loaded"] = outbox._load(db, claimed)
+
+    def invited_then_a_run_claims(s: Any, round_id: int, *, today: Any) -> list[int]:
+        found = original(s, round_id, today=today)
+        runner = threading.Thread(target=other_run)
+        runner.start()
+        runner.join(timeout=20)
+        assert not runner.is_alive(), "the other run is stuck behind the change"
+        return found
+
+    monkeypatch.setattr(notices, "_invited", invited_then_a_run_claims)
+    ok(cli(*change, str(round_id)))
+    db.dispose()
+    [(member,)] = sql("SELECT member_id FROM message WHERE id = :i", i=waiting)
+    told = sql(
+        "SELECT count(*) FROM message WHERE round_id = :r AND member_id = :m AND kind = 'notice'",
+        r=round_id,
+        m=member,
+    )[0][0]
+    [(status, match_at)] = sql("SELECT status, match_at FROM round WHERE id = :r", r=round_id)
+    stale = [
+        w
+        for w in built["loaded"]
+        if w.message.id == waiting
+        and (w.round.status != status or w.round.match_at.replace(tzinfo=None) != match_at)
+    ]
+    # Built from the round before the change, and no notice after it: the change is lost.
+    assert not (stale and not told), (
+        "the opt-in went out built from the round as it was before the change, and the change "
+        "queued no notice for its member"
+    )
