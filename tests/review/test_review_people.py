@@ -96,3 +96,36 @@ def test_an_opt_in_claimed_while_a_change_commits_still_hears_of_the_change(
         "the opt-in went out built from the round as it was before the change, and the change "
         "queued no notice for its member"
     )
+
+
+@pytest.mark.parametrize("kind", ["notice", "reminder"])
+def test_a_member_who_leaves_is_sent_no_notice_or_reminder_by_a_run_already_delivering(
+    cli: Invoke, kind: str
+) -> None:
+    """A member removed (or who leaves by the one-click link, or bounces out) while their
+    notice or reminder waits: a run-due already past its drop step, delivering batch after
+    batch, claims it next and mails someone who just left. Leaving stops it at once, as it
+    stops their waiting opt-in."""
+    round_id = _open_round(cli, 2)
+    [(first, member)] = sql(
+        "SELECT m.email, m.id FROM member m JOIN message g ON g.member_id = m.id "
+        "WHERE g.round_id = :r ORDER BY m.id LIMIT 1",
+        r=round_id,
+    )
+    sql(
+        "INSERT INTO message (round_id, member_id, kind, serial, status, attempts, "
+        "next_attempt_at, message_id, created_at) VALUES (:r, :m, :k, 0, 'pending', 0, :t, "
+        ":i, :t)",
+        r=round_id,
+        m=member,
+        k=kind,
+        t=T0.replace(tzinfo=None),
+        i=f"<sessionctl.{round_id}.{member}.{kind}.0123456789ab@example.com>",
+    )
+    ok(cli("member", "remove", "coffee", first))
+    db = open_database(config.resolve())
+    try:
+        claimed = outbox._claim(db, worker="running", now=T0)
+    finally:
+        db.dispose()
+    assert claimed == [], f"a run claims the {kind} of {first}, who left"
