@@ -129,3 +129,33 @@ def test_a_member_who_leaves_is_sent_no_notice_or_reminder_by_a_run_already_deli
     finally:
         db.dispose()
     assert claimed == [], f"a run claims the {kind} of {first}, who left"
+
+
+def test_a_reminder_waiting_for_its_retry_is_not_sent_to_a_member_who_answered_since(
+    cli: Invoke,
+) -> None:
+    """A reminder is for members who have not answered: one whose first try failed (waiting
+    for its retry) is not sent once its member has answered; the others still go."""
+    round_id = _open_round(cli, 2)
+    members = sql(
+        "SELECT m.id, m.email FROM member m JOIN message g ON g.member_id = m.id "
+        "WHERE g.round_id = :r ORDER BY m.id",
+        r=round_id,
+    )
+    for member, _ in members:
+        sql(
+            "INSERT INTO message (round_id, member_id, kind, serial, status, attempts, "
+            "next_attempt_at, message_id, created_at, last_error) VALUES (:r, :m, 'reminder', 0, "
+            "'pending', 1, :t, :i, :t, '451 try again later')",
+            r=round_id,
+            m=member,
+            t=T0.replace(tzinfo=None),
+            i=f"<sessionctl.{round_id}.{member}.reminder.0123456789ab@example.com>",
+        )
+    answered = members[0][1]
+    ok(cli("respond", str(round_id), "--import", "-", input=f"email,answer\n{answered},yes\n"))
+
+    ok(cli("run-due"))
+    rows = ok(cli("messages", str(round_id), "--json")).json()
+    sent = sorted(m["email"] for m in rows if m["kind"] == "reminder" and m["status"] == "sent")
+    assert sent == [members[1][1]]
