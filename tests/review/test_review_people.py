@@ -159,3 +159,27 @@ def test_a_reminder_waiting_for_its_retry_is_not_sent_to_a_member_who_answered_s
     rows = ok(cli("messages", str(round_id), "--json")).json()
     sent = sorted(m["email"] for m in rows if m["kind"] == "reminder" and m["status"] == "sent")
     assert sent == [members[1][1]]
+
+
+def test_a_run_already_delivering_sends_no_opt_in_of_a_round_cancelled_meanwhile(
+    cli: Invoke,
+) -> None:
+    """An opt-in waiting for its retry when its round is cancelled gets no notice (its opt-in
+    is dropped instead): a run past its drop step, delivering batch after batch, must not
+    claim it next and invite its member to a round that no longer takes place."""
+    round_id = _open_round(cli, 2)
+    [(waiting,)] = sql(
+        "SELECT id FROM message WHERE round_id = :r AND kind = 'opt_in' ORDER BY id LIMIT 1",
+        r=round_id,
+    )
+    sql(
+        "UPDATE message SET status = 'pending', sent_at = NULL, attempts = 1 WHERE id = :i",
+        i=waiting,
+    )
+    ok(cli("cancel", str(round_id)))
+    db = open_database(config.resolve())
+    try:
+        claimed = outbox._claim(db, worker="running", now=T0)
+    finally:
+        db.dispose()
+    assert waiting not in claimed, "a run claims the opt-in of a cancelled round"

@@ -319,12 +319,16 @@ def _release(db: Database, batch: Sequence[int], *, worker: str) -> None:
 
 def _claim(db: Database, *, worker: str, now: datetime) -> list[int]:
     with db.session(write=True) as s:
+        # Not the ones the drop step would drop: a round cancelled, a member gone or answered
+        # while a run delivers batch after batch; the next run's drop step fails them.
         query = (
             select(Message.id)
+            .join(Round, col(Message.round_id) == Round.id)
             .where(Message.status == "pending", col(Message.next_attempt_at) <= now)
+            .where(~_stale(), ~_left(), ~_answered())
             .order_by(col(Message.id))
             .limit(BATCH)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=Message)  # type: ignore[arg-type]
         )
         ids = [i for i in s.exec(query).all() if i is not None]
         if ids:
