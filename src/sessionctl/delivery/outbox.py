@@ -26,7 +26,7 @@ from sessionctl.domain.validation import DEFAULT_SENDER
 from sessionctl.errors import DeliveryError
 from sessionctl.services.templates import custom_templates
 from sessionctl.store.engine import Database
-from sessionctl.store.models import Member, Message, Program, Round
+from sessionctl.store.models import Member, Message, Program, Response, Round
 from sessionctl.store.types import UTCDateTime
 
 # Small enough that a slow server cannot outlast the lease of a claim, and that a live run
@@ -111,11 +111,18 @@ def _left() -> Any:
     return col(Message.kind).in_(["notice", "reminder"]) & col(Message.member_id).in_(gone)
 
 
+def _answered() -> Any:
+    """Reminders of members who answered (or paused: a skip) since they were made: a reminder
+    is for those who have not, and says so."""
+    answer = select(Response.member_id).where(col(Response.round_id) == Message.round_id)
+    return (col(Message.kind) == "reminder") & col(Message.member_id).in_(answer)
+
+
 def drop_unanswerable(db: Database) -> list[Dropped]:
     """Fail the unsent messages (e.g. waiting for a retry) that rounds no longer open make
-    pointless (see ``_stale``), and the notices and reminders of members who left since they
-    were made. Only the first are reported: a leaver's go quietly, as their waiting opt-in
-    does when they leave."""
+    pointless (see ``_stale``), the notices and reminders of members who left since they
+    were made, and the reminders of members who answered since. Only the first are reported:
+    the others go quietly, as a leaver's waiting opt-in does when they leave."""
     with db.session(write=True) as s:
         rows = s.exec(
             select(Message, Round.status, Program.name)
@@ -138,6 +145,11 @@ def drop_unanswerable(db: Database) -> list[Dropped]:
             .where(col(Message.status) == "pending", _left())
             .values(status="failed", last_error="not sent: the member left the program")
         )
+        s.exec(  # type: ignore[call-overload]
+            update(Message)
+            .where(col(Message.status) == "pending", _answered())
+            .values(status="failed", last_error="not sent: the member answered since")
+        )
     return [Dropped(*key, count) for key, count in sorted(counts.items())]
 
 
@@ -148,7 +160,7 @@ def pending_due(s: Session, *, now: datetime) -> int:
         .select_from(Message)
         .join(Round, col(Message.round_id) == Round.id)
         .where(Message.status == "pending", col(Message.next_attempt_at) <= now)
-        .where(~_stale(), ~_left())
+        .where(~_stale(), ~_left(), ~_answered())
     )
     return s.exec(query).one()
 
@@ -307,12 +319,16 @@ def _release(db: Database, batch: Sequence[int], *, worker: str) -> None:
 
 def _claim(db: Database, *, worker: str, now: datetime) -> list[int]:
     with db.session(write=True) as s:
+        # Not the ones the drop step would drop: a round cancelled, a member gone or answered
+        # while a run delivers batch after batch; the next run's drop step fails them.
         query = (
             select(Message.id)
+            .join(Round, col(Message.round_id) == Round.id)
             .where(Message.status == "pending", col(Message.next_attempt_at) <= now)
+            .where(~_stale(), ~_left(), ~_answered())
             .order_by(col(Message.id))
             .limit(BATCH)
-            .with_for_update(skip_locked=True)
+            .with_for_update(skip_locked=True, of=Message)  # type: ignore[arg-type]
         )
         ids = [i for i in s.exec(query).all() if i is not None]
         if ids:

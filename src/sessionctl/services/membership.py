@@ -47,9 +47,20 @@ def deactivate(
     member.left_reason = reason
     member.left_reported_at = now if reported or reason is None else None
     s.add(member)
+    gone = f"left {program.name} ({reason})" if reason else f"was removed from {program.name}"
     if open_rounds:
-        gone = f"left {program.name} ({reason})" if reason else f"was removed from {program.name}"
         _withdraw(s, member, open_rounds, why=f"{member.email} {gone}")
+    # Their waiting notices and reminders (of any round: a cancelled one's notice too) stop
+    # now, not at the next run's drop step: a run delivering meanwhile would claim them next.
+    s.execute(
+        update(Message)
+        .where(
+            col(Message.member_id) == member.id,
+            col(Message.kind).in_(["notice", "reminder"]),
+            col(Message.status) == "pending",
+        )
+        .values(status="failed", last_error=f"not sent: {member.email} {gone}")
+    )
     return True
 
 

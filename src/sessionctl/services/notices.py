@@ -48,6 +48,14 @@ def after_change(s: Session, r: Round, *, now: datetime, silence: Silence | None
     assert r.id is not None
     if silence is not None:
         return Notices(r.id, 0, silence)
+    # The opt-ins still waiting are locked first: a run's claim skips them until this change
+    # commits, so they are built showing it; one a run claimed meanwhile is waited for, then
+    # read below as being sent, and its member gets a notice.
+    s.exec(
+        select(Message.id)
+        .where(Message.round_id == r.id, Message.kind == "opt_in", Message.status == "pending")
+        .with_for_update()
+    ).all()
     invited = _invited(s, r.id, today=to_zone(now, load_zone(r.timezone)).date())
     # Locked, so that a run claims none of them before this change commits: a pending notice
     # is then sure to be built after it, showing the round as it is now.
