@@ -203,7 +203,7 @@ def test_when_no_grouping_keeps_every_rule_the_fewest_give_way(
         "a": ANA,
         "b": next(m for m in with_ana if m != ANA),
         "group": formed["groups"].index(with_ana) + 1,
-        "why": "no grouping of the 4 participants keeps every rule",
+        "why": "the search found no grouping of the 4 participants that keeps every rule",
     }
 
 

@@ -313,8 +313,9 @@ def avoid(
 ) -> None:
     """Keep two members apart, or list the pairing rules.
 
-    Two members kept apart are never put in one group when any grouping allows it; 'groups'
-    and 'groups --preview' say when a rule had to give way and why. Adding a rule that
+    Two members kept apart are not put in one group when matching finds a grouping that keeps
+    them apart (it searches for one before anything else); 'groups' and 'groups --preview'
+    say when a rule had to give way and why. Adding a rule that
     exists, or removing one that does not, changes nothing. The rules of removed members
     stay and matter again if they come back. --json prints the program's rules (after the
     change): a list of objects whose keys a and b are the two emails.

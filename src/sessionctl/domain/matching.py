@@ -71,7 +71,8 @@ class Result:
     """Groups (each sorted, the list sorted), a lone participant, extras and repeats.
 
     ``gave_way`` lists the rules the groups break, each as its sorted pair of keys, the list
-    sorted: empty whenever some grouping keeps every rule.
+    sorted: empty when the search found a grouping that keeps every rule (for pairs and
+    sparse rules, whenever one exists; very dense rules in larger groups may defeat it).
     """
 
     groups: list[list[str]]
@@ -114,8 +115,9 @@ def form_groups(
       round-robin (a pair becomes a trio), so sizes differ by at most one.
     - Repeats count only the ``lookback`` most recent rounds (``None``: all); the extras rule
       looks at the most recent round of ``history`` whatever ``lookback`` is.
-    - ``avoid`` holds rules: pairs of keys never placed in the same group when any grouping
-      allows it (level 1 above). A rule naming someone not taking part is ignored.
+    - ``avoid`` holds rules: pairs of keys not placed in the same group when the search
+      finds a grouping that allows it (level 1 above: it outweighs everything else). A rule
+      naming someone not taking part is ignored.
 
     Raises ``ValueError`` for a group size outside 2..6, a negative lookback or duplicate keys:
     programming errors, as the caller validates user input.

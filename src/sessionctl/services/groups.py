@@ -257,7 +257,7 @@ def _why(r: Round, added_at: datetime, *, people: int, one_group: bool) -> str:
         return "the rule was added after the groups were formed"
     if one_group:
         return f"only {plural(people, 'person', 'people')} take part, one group of everyone"
-    return f"no grouping of the {people} participants keeps every rule"
+    return f"the search found no grouping of the {people} participants that keeps every rule"
 
 
 def _label(m: Member) -> str:

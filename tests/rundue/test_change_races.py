@@ -1,5 +1,5 @@
-"""Review of the people change (pause, late joiners, pairing rules, notices, reminders): the
-defects found, each as a test that failed before its fix.
+"""Changes that race with delivery: a round moved or cancelled, a member leaving or answering,
+while a run is claiming or sending its messages. Each of these once mailed the wrong thing.
 
 Time is frozen at T0 (Monday 2026-06-01 09:00 UTC); programs are in UTC.
 """
