@@ -66,6 +66,9 @@ def new_message_id(
     return f"<sessionctl.{round_id}.{member_id}.{label}.{secrets.token_hex(6)}@{domain}>"
 
 
+INSERT_CHUNK = 500  # rows per INSERT when a round's messages are made: memory stays flat
+
+
 def pending_row(
     *, round_id: int, member_id: int, kind: str, sender: str | None, now: datetime, serial: int = 0
 ) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
@@ -16,6 +15,7 @@ from sessionctl.domain.times import load_zone
 from sessionctl.domain.words import plural
 from sessionctl.errors import InputError
 from sessionctl.services import pairing
+from sessionctl.services.membership import back_by
 from sessionctl.services.rounds import find_round
 from sessionctl.store.engine import Database
 from sessionctl.store.models import GroupMember, Member, Message, Program, Response, Round
@@ -95,11 +95,6 @@ def active_member_ids(s: Session, p: Program, *, on: date) -> list[int]:
 def local_day(r: Round, at: datetime) -> date:
     """The date at ``at`` in the round's zone: the day a pause is compared with."""
     return at.astimezone(load_zone(r.timezone)).date()
-
-
-def back_by(on: date) -> ColumnElement[bool]:
-    """Not paused, or paused until ``on`` or before: a pause ends on its date."""
-    return col(Member.paused_until).is_(None) | (col(Member.paused_until) <= on)
 
 
 def participants(s: Session, r: Round, p: Program) -> list[Member]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, exists, update
 from sqlmodel import Session, col, select
@@ -24,12 +23,12 @@ from sqlmodel import Session, col, select
 from sessionctl.delivery import outbox
 from sessionctl.domain.rounds import Status
 from sessionctl.domain.words import plural
-from sessionctl.services.groups import back_by, local_day
+from sessionctl.services.groups import local_day
+from sessionctl.services.membership import back_by
 from sessionctl.store.dml import insert_missing
 from sessionctl.store.engine import Database
 from sessionctl.store.models import Member, Message, Program, Round
 
-CHUNK = 500
 # What membership.deactivate writes on an invitation it stopped before it went out.
 _WITHDRAWN = "not sent: %"
 _KEY = ("round_id", "member_id", "kind", "serial")
@@ -100,8 +99,13 @@ def _invite(db: Database, round_id: int, *, now: datetime) -> int:
         revived = _revive(s, _withdrawn(s, r), now=now)
         missing = _missing(s, r)
         inserted = 0
-        for start in range(0, len(missing), CHUNK):
-            rows = _rows(r.id, missing[start : start + CHUNK], sender=program.sender, now=now)
+        for start in range(0, len(missing), outbox.INSERT_CHUNK):
+            rows = [
+                outbox.pending_row(
+                    round_id=r.id, member_id=m, kind="opt_in", sender=program.sender, now=now
+                )
+                for m in missing[start : start + outbox.INSERT_CHUNK]
+            ]
             inserted += insert_missing(s, Message.__table__, rows, keys=_KEY)  # type: ignore[attr-defined]
         return revived + inserted
 
@@ -150,22 +154,3 @@ def _revive(s: Session, ids: list[int], *, now: datetime) -> int:
         .returning(col(Message.id))
     )
     return len(result.all())
-
-
-def _rows(round_id: int, member_ids: list[int], *, sender: str | None, now: datetime) -> list[Any]:
-    return [
-        {
-            "round_id": round_id,
-            "member_id": member_id,
-            "kind": "opt_in",
-            "serial": 0,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "message_id": outbox.new_message_id(
-                round_id=round_id, member_id=member_id, kind="opt_in", sender=sender
-            ),
-            "created_at": now,
-        }
-        for member_id in member_ids
-    ]

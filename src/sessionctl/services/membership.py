@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import ColumnElement, delete, update
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from sessionctl.domain.rounds import Status
 from sessionctl.store.models import Member, Message, Program, Response, Round
@@ -103,4 +104,21 @@ def _withdraw(s: Session, member: Member, round_ids: list[int], *, why: str) -> 
             col(Message.status) == "pending",
         )
         .values(status="failed", last_error=f"not sent: {why}")
+    )
+
+
+def back_by(on: date) -> ColumnElement[bool]:
+    """Not paused, or paused until ``on`` or before: a pause ends on its date."""
+    return col(Member.paused_until).is_(None) | (col(Member.paused_until) <= on)
+
+
+def reached(round_id: int, *, on: date) -> SelectOfScalar[int]:
+    """Ids of the members the round's opt-in went out to (sent, or being sent by a run), still
+    in the program and not paused ``on``: who hears of the round again (notices, reminders)."""
+    return (
+        select(Message.member_id)
+        .join(Member, col(Message.member_id) == Member.id)
+        .where(Message.round_id == round_id, Message.kind == "opt_in")
+        .where(col(Message.status).in_(["sent", "sending"]), col(Member.active), back_by(on))
+        .order_by(col(Message.member_id))
     )

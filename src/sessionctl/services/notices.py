@@ -19,10 +19,11 @@ from datetime import date, datetime
 from enum import StrEnum
 
 from sqlalchemy import insert
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from sessionctl.domain.times import load_zone, to_zone
-from sessionctl.store.models import Member, Message, Program, Round
+from sessionctl.services import membership
+from sessionctl.store.models import Message, Program, Round
 
 
 class Silence(StrEnum):
@@ -56,7 +57,8 @@ def after_change(s: Session, r: Round, *, now: datetime, silence: Silence | None
         .where(Message.round_id == r.id, Message.kind == "opt_in", Message.status == "pending")
         .with_for_update()
     ).all()
-    invited = _invited(s, r.id, today=to_zone(now, load_zone(r.timezone)).date())
+    today = to_zone(now, load_zone(r.timezone)).date()
+    invited = _invited(s, r.id, today=today)
     # Locked, so that a run claims none of them before this change commits: a pending notice
     # is then sure to be built after it, showing the round as it is now.
     earlier = s.exec(
@@ -92,12 +94,4 @@ def after_change(s: Session, r: Round, *, now: datetime, silence: Silence | None
 def _invited(s: Session, round_id: int, *, today: date) -> list[int]:
     """The members whose opt-in of the round went out, still in the program and not paused
     ``today`` (a pause ends on its date)."""
-    back = col(Member.paused_until).is_(None) | (col(Member.paused_until) <= today)
-    query = (
-        select(Message.member_id)
-        .join(Member, col(Message.member_id) == Member.id)
-        .where(Message.round_id == round_id, Message.kind == "opt_in")
-        .where(col(Message.status).in_(["sent", "sending"]), col(Member.active), back)
-        .order_by(col(Message.member_id))
-    )
-    return list(dict.fromkeys(s.exec(query)))
+    return list(s.exec(membership.reached(round_id, on=today)))

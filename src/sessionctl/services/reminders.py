@@ -17,9 +17,10 @@ from sqlmodel import Session, col, select
 from sessionctl.domain import reminders as rule
 from sessionctl.domain.rounds import Status
 from sessionctl.domain.times import load_zone, to_zone
+from sessionctl.services import membership
 from sessionctl.services.rounds import round_figures
 from sessionctl.store.engine import Database
-from sessionctl.store.models import Member, Message, Program, Response, Round
+from sessionctl.store.models import Message, Program, Response, Round
 
 
 @dataclass(frozen=True)
@@ -113,15 +114,7 @@ def _to_remind(s: Session, r: Round, p: Program, *, now: datetime) -> list[int]:
     answered = exists().where(
         col(Response.round_id) == r.id, col(Response.member_id) == Message.member_id
     )
-    query = (
-        select(Message.member_id)
-        .join(Member, col(Message.member_id) == Member.id)
-        .where(Message.round_id == r.id, Message.kind == "opt_in", ~answered)
-        .where(col(Message.status).in_(["sent", "sending"]), col(Member.active))
-        .where(col(Member.paused_until).is_(None) | (col(Member.paused_until) <= today))
-        .order_by(col(Message.member_id))
-    )
-    return list(dict.fromkeys(s.exec(query)))
+    return list(s.exec(membership.reached(r.id, on=today).where(~answered)))
 
 
 def _past_shares(s: Session, p: Program) -> list[float]:

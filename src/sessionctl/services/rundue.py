@@ -31,8 +31,6 @@ if TYPE_CHECKING:
     from sessionctl.inbox import Mailbox
     from sessionctl.services.inbox_results import InboxReport
 
-INSERT_CHUNK = 500
-
 
 @dataclass
 class RunReport:
@@ -403,29 +401,12 @@ def _add_messages(
     sender: str | None,
     now: datetime,
 ) -> None:
-    for start in range(0, len(member_ids), INSERT_CHUNK):  # memory stays flat as members grow
-        chunk = member_ids[start : start + INSERT_CHUNK]
-        s.exec(insert(Message), params=_message_rows(round_id, chunk, kind, sender, now))  # type: ignore[call-overload]
-
-
-def _message_rows(
-    round_id: int, member_ids: list[int], kind: str, sender: str | None, now: datetime
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "round_id": round_id,
-            "member_id": member_id,
-            "kind": kind,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "message_id": outbox.new_message_id(
-                round_id=round_id, member_id=member_id, kind=kind, sender=sender
-            ),
-            "created_at": now,
-        }
-        for member_id in member_ids
-    ]
+    for start in range(0, len(member_ids), outbox.INSERT_CHUNK):
+        rows = [
+            outbox.pending_row(round_id=round_id, member_id=m, kind=kind, sender=sender, now=now)
+            for m in member_ids[start : start + outbox.INSERT_CHUNK]
+        ]
+        s.exec(insert(Message), params=rows)  # type: ignore[call-overload]
 
 
 _KIND_NOUNS = {"opt_in": "opt-in message", "reminder": "reminder", "notice": "change notice"}
