@@ -121,6 +121,11 @@ def _answered() -> Any:
     return (col(Message.kind) == "reminder") & col(Message.member_id).in_(answer)
 
 
+def _worth_sending() -> Any:
+    """What the drop step would not drop: a run claims, and counts as due, only these."""
+    return ~_stale() & ~_left() & ~_answered()
+
+
 def drop_unanswerable(db: Database) -> list[Dropped]:
     """Fail the unsent messages (e.g. waiting for a retry) that rounds no longer open make
     pointless (see ``_stale``), the notices and reminders of members who left since they
@@ -163,7 +168,7 @@ def pending_due(s: Session, *, now: datetime) -> int:
         .select_from(Message)
         .join(Round, col(Message.round_id) == Round.id)
         .where(Message.status == "pending", col(Message.next_attempt_at) <= now)
-        .where(~_stale(), ~_left(), ~_answered())
+        .where(_worth_sending())
     )
     return s.exec(query).one()
 
@@ -328,7 +333,7 @@ def _claim(db: Database, *, worker: str, now: datetime) -> list[int]:
             select(Message.id)
             .join(Round, col(Message.round_id) == Round.id)
             .where(Message.status == "pending", col(Message.next_attempt_at) <= now)
-            .where(~_stale(), ~_left(), ~_answered())
+            .where(_worth_sending())
             .order_by(col(Message.id))
             .limit(BATCH)
             .with_for_update(skip_locked=True, of=Message)  # type: ignore[arg-type]

@@ -49,17 +49,20 @@ def deactivate(
     member.left_reported_at = now if reported or reason is None else None
     s.add(member)
     gone = f"left {program.name} ({reason})" if reason else f"was removed from {program.name}"
-    if open_rounds:
-        _withdraw(s, member, open_rounds, why=f"{member.email} {gone}")
-    # Their waiting notices and reminders (of any round: a cancelled one's notice too) stop
-    # now, not at the next run's drop step: a run delivering meanwhile would claim them next.
+    if open_rounds:  # their answers to rounds still to be matched are withdrawn
+        s.execute(
+            delete(Response).where(
+                col(Response.member_id) == member.id, col(Response.round_id).in_(open_rounds)
+            )
+        )
+    # Their waiting opt-ins of the open rounds, and their waiting notices and reminders of any
+    # round (a cancelled one's notice too), stop now, not at the next run's drop step: a run
+    # delivering meanwhile would claim them next.
+    invitation = (col(Message.kind) == "opt_in") & col(Message.round_id).in_(open_rounds)
     s.execute(
         update(Message)
-        .where(
-            col(Message.member_id) == member.id,
-            col(Message.kind).in_(["notice", "reminder"]),
-            col(Message.status) == "pending",
-        )
+        .where(col(Message.member_id) == member.id, col(Message.status) == "pending")
+        .where(invitation | col(Message.kind).in_(["notice", "reminder"]))
         .values(status="failed", last_error=f"not sent: {member.email} {gone}")
     )
     return True
@@ -87,24 +90,6 @@ def pause(s: Session, member: Member, *, until: date) -> None:
     """Invite ``member`` to no round that opens before ``until``; they are back on that day."""
     member.paused_until = until
     s.add(member)
-
-
-def _withdraw(s: Session, member: Member, round_ids: list[int], *, why: str) -> None:
-    s.execute(
-        delete(Response).where(
-            col(Response.member_id) == member.id, col(Response.round_id).in_(round_ids)
-        )
-    )
-    s.execute(
-        update(Message)
-        .where(
-            col(Message.member_id) == member.id,
-            col(Message.round_id).in_(round_ids),
-            col(Message.kind) == "opt_in",
-            col(Message.status) == "pending",
-        )
-        .values(status="failed", last_error=f"not sent: {why}")
-    )
 
 
 def back_by(on: date) -> ColumnElement[bool]:
