@@ -146,7 +146,7 @@ def history(s: Session, p: Program, *, before: Round) -> History:
 
 def form(s: Session, r: Round, p: Program) -> tuple[list[Member], Result]:
     """The groups the round forms now, from its stored seed: the same inputs, the same groups.
-    The pairing rules between its participants are kept whenever any grouping allows it."""
+    The pairing rules between its participants come first: see ``form_groups``."""
     people = participants(s, r, p)
     rules = pairing.rules_between(s, r.program_id, (m.id or 0 for m in people))
     result = form_groups(

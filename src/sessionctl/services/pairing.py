@@ -1,6 +1,7 @@
-"""Pairing rules: two members of a program kept apart, never in one group when any grouping
-allows it. A rule is an ``avoid`` row (member_a < member_b by id). Rules of removed members stay
-and matter again if they come back; matching only sees the rules between its participants.
+"""Pairing rules: two members of a program kept apart, not in one group when matching finds a
+grouping that allows it (it looks for one before anything else). A rule is an ``avoid`` row
+(member_a < member_b by id). Rules of removed members stay and matter again if they come back;
+matching only sees the rules between its participants.
 """
 
 from __future__ import annotations

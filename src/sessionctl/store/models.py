@@ -165,7 +165,7 @@ class Message(SQLModel, table=True):
 
 
 class Avoid(SQLModel, table=True):
-    """Two members never put in the same group when any grouping allows it."""
+    """Two members not put in the same group when matching finds a grouping that allows it."""
 
     __tablename__ = "avoid"
     __table_args__ = (UniqueConstraint("program_id", "member_a", "member_b", name="uq_avoid_pair"),)
